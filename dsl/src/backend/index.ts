@@ -1,0 +1,1 @@
+export { useBackend, activeBackend, BACKENDS, type BackendName, type BackendInfo } from "./select.js";

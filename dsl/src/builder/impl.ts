@@ -1,0 +1,121 @@
+import type { Dataset } from "@sparselab/datasets";
+import { validateGmp, type GmpSpec } from "../algorithms/gmp.js";
+import type { CriterionName } from "../criteria/index.js";
+import { custom, er, erk, global, uniform, type Distribution } from "../distributions/index.js";
+import { argError, SparselabError } from "../errors.js";
+import { RECIPE_VERSION, validateRecipe, type Recipe } from "../io/recipe.js";
+import { Net } from "../nets/index.js";
+import { validateTrainSpec } from "../train/spec.js";
+import { checkKnownKeys, checkNonNegativeInt, checkPlainObject } from "../validate.js";
+import type { CriterionPlan, DistributedPlan, PlanProps, PrunedTrainingPlan, SparsifyPlan, TrainOptions, TrainingPlan } from "./plan.js";
+import { runPlan, type RunOptions, type RunResult } from "./run.js";
+
+/**
+ * The one implementation behind every builder stage (kysely's pattern): immutable props, each
+ * call returns a new frozen instance; the public interfaces decide which calls each stage offers.
+ */
+class PlanImpl implements SparsifyPlan, DistributedPlan, CriterionPlan, TrainingPlan {
+  readonly #props: PlanProps;
+
+  constructor(props: PlanProps) {
+    this.#props = Object.freeze(props);
+    Object.freeze(this);
+  }
+
+  #with(change: Partial<PlanProps>): PlanImpl {
+    return new PlanImpl({ ...this.#props, ...change });
+  }
+
+  #distribution(distribution: Distribution): PlanImpl {
+    return this.#with({ sparsity: distribution.toJSON() });
+  }
+
+  uniform(sparsity: number, options: { denseFirst?: boolean; denseLast?: boolean } = {}): PlanImpl {
+    return this.#distribution(uniform(sparsity, options));
+  }
+  er(sparsity: number): PlanImpl {
+    return this.#distribution(er(sparsity));
+  }
+  erk(sparsity: number): PlanImpl {
+    return this.#distribution(erk(sparsity));
+  }
+  global(sparsity: number): PlanImpl {
+    return this.#distribution(global(sparsity));
+  }
+  custom(densities: Readonly<Record<string, number>>): PlanImpl {
+    return this.#distribution(custom(densities));
+  }
+
+  #criterion(name: CriterionName, options: { seed?: number }): PlanImpl {
+    checkKnownKeys(name, "options", checkPlainObject(name, "options", options), ["seed"]);
+    const seed = checkNonNegativeInt(name, "seed", options.seed ?? netSeed(this.#props.net));
+    return this.#with({ criterion: { name, seed } });
+  }
+  random(options: { seed?: number } = {}): PlanImpl {
+    return this.#criterion("random", options);
+  }
+  magnitude(options: { seed?: number } = {}): PlanImpl {
+    return this.#criterion("magnitude", options);
+  }
+  snip(options: { seed?: number } = {}): PlanImpl {
+    return this.#criterion("snip", options);
+  }
+  grasp(options: { seed?: number } = {}): PlanImpl {
+    return this.#criterion("grasp", options);
+  }
+  synflow(options: { seed?: number } = {}): PlanImpl {
+    return this.#criterion("synflow", options);
+  }
+
+  train(options: TrainOptions): PlanImpl {
+    const o = checkPlainObject("train", "options", options);
+    const { data, ...rest } = o as unknown as TrainOptions;
+    if (!isDataset(data)) throw argError("train", "data", "a Dataset (e.g. await sl.datasets.fashionMnist())", data);
+    const train = validateTrainSpec({ ...rest, seed: rest.seed ?? netSeed(this.#props.net) }, "train");
+    return this.#with({ data, train });
+  }
+
+  prune(spec: GmpSpec): PlanImpl {
+    if (this.#props.prune) throw new SparselabError("prune(spec): this plan already prunes; a plan takes one pruning schedule");
+    return this.#with({ prune: validateGmp(spec, "prune") });
+  }
+
+  toJSON(): Recipe {
+    const { net, data, sparsity, criterion, train, prune } = this.#props;
+    if (!train || !data) throw new SparselabError("toJSON(): a plan becomes a recipe once .train({...}) is set");
+    return validateRecipe({
+      version: RECIPE_VERSION,
+      net: net instanceof Net ? net.spec : net,
+      data: isDataset(data) ? data.spec : data,
+      ...(sparsity && { sparsity }),
+      ...(criterion && { criterion }),
+      train,
+      ...(prune && { prune }),
+    }, "toJSON");
+  }
+
+  run(options: RunOptions = {}): Promise<RunResult> {
+    if (!this.#props.train || !this.#props.data) throw new SparselabError("run(): set .train({ data, epochs, batchSize, optimizer }) first");
+    return runPlan(this.#props, this.toJSON(), options);
+  }
+}
+
+function netSeed(net: PlanProps["net"]): number {
+  return net instanceof Net ? net.spec.seed : net.seed;
+}
+
+function isDataset(value: unknown): value is Dataset {
+  return typeof value === "object" && value !== null && "spec" in value && "train" in value;
+}
+
+/** Starts a plan for `net` (same as `net.sparsify()`). */
+export function sparsify(net: Net): SparsifyPlan {
+  if (!(net instanceof Net)) throw argError("sparsify", "net", "a sparselab Net (e.g. sl.nets.mlp([784, 300, 100, 10]))", net);
+  return new PlanImpl({ net });
+}
+
+/** Rebuilds a runnable plan from a JSON recipe (as written by `plan.toJSON()`). */
+export function plan(recipe: unknown): TrainingPlan | PrunedTrainingPlan {
+  const r = validateRecipe(recipe, "plan");
+  return new PlanImpl({ net: r.net, data: r.data, sparsity: r.sparsity, criterion: r.criterion, train: r.train, prune: r.prune });
+}

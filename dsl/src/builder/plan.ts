@@ -1,0 +1,79 @@
+import type { Dataset, DatasetSpec } from "@sparselab/datasets";
+import type { GmpSpec } from "../algorithms/gmp.js";
+import type { CriterionName } from "../criteria/index.js";
+import type { DistributionConfig } from "../distributions/index.js";
+import type { Recipe } from "../io/recipe.js";
+import type { Net } from "../nets/index.js";
+import type { TrainSpec } from "../train/spec.js";
+import type { OptimizerSpec } from "../train/optimizers.js";
+import type { LrSchedule } from "../schedules/lr.js";
+import type { RunOptions, RunResult } from "./run.js";
+
+/** Options of `.train()`: the data plus the serialisable training spec. */
+export interface TrainOptions {
+  readonly data: Dataset;
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly optimizer: OptimizerSpec;
+  readonly schedule?: LrSchedule;
+  /** Seeds batch order and mask updates; defaults to the net's seed. */
+  readonly seed?: number;
+  readonly dropLast?: boolean;
+}
+
+/** Everything a plan has been told so far; each builder call copies it with one change. */
+export interface PlanProps {
+  /** A live net (cloned when the plan runs) or the spec that builds one. */
+  readonly net: Net | Recipe["net"];
+  readonly data?: Dataset | DatasetSpec;
+  readonly sparsity?: DistributionConfig;
+  readonly criterion?: { readonly name: CriterionName; readonly seed: number };
+  readonly train?: TrainSpec;
+  readonly prune?: GmpSpec;
+}
+
+interface Serialisable {
+  /** The plan as a JSON recipe (`sl.plan(recipe)` rebuilds it). */
+  toJSON(): Recipe;
+}
+
+/**
+ * `net.sparsify()`: choose how sparse each layer is (a distribution at an overall sparsity), then
+ * which weights survive (a criterion), then how to train. Skipping the distribution trains dense.
+ */
+export interface SparsifyPlan {
+  /** The same sparsity in every layer; `denseFirst`/`denseLast` keep those layers dense within the budget. */
+  uniform(sparsity: number, options?: { denseFirst?: boolean; denseLast?: boolean }): DistributedPlan;
+  /** Erdős–Rényi: density ∝ (fan-in + fan-out) / (fan-in · fan-out). */
+  er(sparsity: number): DistributedPlan;
+  /** Erdős–Rényi-Kernel: density ∝ Σ kernel dims / Π kernel dims (rigl's default). */
+  erk(sparsity: number): DistributedPlan;
+  /** One budget for the whole net: the criterion ranks all weights together. */
+  global(sparsity: number): DistributedPlan;
+  /** Given densities per prunable tensor name. */
+  custom(densities: Readonly<Record<string, number>>): DistributedPlan;
+  /** Dense training (a baseline, or the start of gradual pruning). */
+  train(options: TrainOptions): TrainingPlan;
+}
+
+/** A distribution is set; choose the criterion that picks the surviving weights (default random). */
+export interface DistributedPlan {
+  random(options?: { seed?: number }): CriterionPlan;
+  magnitude(options?: { seed?: number }): CriterionPlan;
+  snip(options?: { seed?: number }): CriterionPlan;
+  grasp(options?: { seed?: number }): CriterionPlan;
+  synflow(options?: { seed?: number }): CriterionPlan;
+  train(options: TrainOptions): TrainingPlan;
+}
+
+export interface CriterionPlan {
+  train(options: TrainOptions): TrainingPlan;
+}
+
+/** A runnable plan. `.prune()` adds gradual pruning during training (once). */
+export interface TrainingPlan extends Serialisable {
+  prune(spec: GmpSpec): PrunedTrainingPlan;
+  run(options?: RunOptions): Promise<RunResult>;
+}
+
+export type PrunedTrainingPlan = Omit<TrainingPlan, "prune">;

@@ -1,0 +1,100 @@
+import { createRequire } from "node:module";
+import { loadDataset, Rng, type Dataset } from "@sparselab/datasets";
+import type { DataFrame } from "danfojs-node";
+import { gmpAlgorithm } from "../algorithms/gmp.js";
+import { useBackend, type BackendName } from "../backend/index.js";
+import { criterion, type Budget } from "../criteria/index.js";
+import { distributions, type Allocation } from "../distributions/index.js";
+import type { Recipe } from "../io/recipe.js";
+import { MaskSet, type MaskSetReport } from "../masks/index.js";
+import { buildNet, Net } from "../nets/index.js";
+import type { EventListener, HistoryRecord } from "../train/events.js";
+import { trainMasked } from "../train/loop.js";
+import type { PlanProps } from "./plan.js";
+
+export interface RunOptions {
+  /** Receives start / step / mask / epoch / end events. */
+  readonly onEvent?: EventListener;
+  /** Forces a tfjs backend (else SPARSELAB_BACKEND, else the best available). */
+  readonly backend?: BackendName;
+}
+
+export interface RunMetrics {
+  readonly testAccuracy: number;
+  readonly testLoss: number;
+  readonly valAccuracy: number;
+  readonly valLoss: number;
+}
+
+/** What a run produced: the trained net and its masks, the history and the final metrics. */
+export class RunResult {
+  readonly #records: readonly HistoryRecord[];
+  #frame?: DataFrame;
+
+  constructor(
+    readonly recipe: Recipe,
+    readonly net: Net,
+    readonly masks: MaskSet,
+    records: readonly HistoryRecord[],
+    readonly metrics: RunMetrics,
+    readonly backend: BackendName,
+    readonly steps: number,
+    readonly seconds: number,
+  ) {
+    this.#records = records;
+  }
+
+  /** Per-epoch records as plain objects. */
+  get records(): readonly HistoryRecord[] {
+    return this.#records;
+  }
+
+  /** Per-epoch history as a danfo DataFrame (danfo loads on first use: it takes seconds). */
+  get history(): DataFrame {
+    if (!this.#frame) {
+      const dfd = createRequire(import.meta.url)("danfojs-node") as typeof import("danfojs-node");
+      this.#frame = new dfd.DataFrame(this.#records.map((r) => ({ ...r })));
+    }
+    return this.#frame;
+  }
+
+  /** Realised density per prunable tensor and overall. */
+  get report(): MaskSetReport {
+    return this.masks.report();
+  }
+
+  /** The summary the CLI prints. */
+  toJSON() {
+    const { layers, overall } = this.report;
+    return { ...this.metrics, seed: this.recipe.train.seed, backend: this.backend, steps: this.steps, seconds: this.seconds, overall, layers };
+  }
+}
+
+/** Turns a distribution's allocation into the budget a criterion selects within. */
+function budgetOf(allocation: Allocation): Budget {
+  return allocation.kind === "global"
+    ? { kind: "global", kept: allocation.kept }
+    : { kind: "layerwise", kept: new Map(allocation.layers.map((l) => [l.name, l.kept])) };
+}
+
+export async function runPlan(props: PlanProps, recipe: Recipe, options: RunOptions): Promise<RunResult> {
+  const started = Date.now();
+  const backend = await useBackend({ backend: options.backend });
+  const data: Dataset = props.data && "spec" in props.data ? props.data : await loadDataset(recipe.data);
+  const net = props.net instanceof Net ? props.net.clone() : buildNet(recipe.net);
+  let masks = MaskSet.dense(net.prunable);
+  if (recipe.sparsity) {
+    const chosen = criterion(recipe.criterion?.name ?? "random", "run");
+    const seed = recipe.criterion?.seed ?? recipe.net.seed;
+    const budget = budgetOf(distributions.fromConfig(recipe.sparsity).allocate(net.prunable));
+    masks = chosen.prune({ net, budget, rng: Rng.derive(seed, "criterion"), data });
+  }
+  const outcome = await trainMasked({
+    net, masks, data, train: recipe.train, onEvent: options.onEvent,
+    algorithm: recipe.prune && gmpAlgorithm(recipe.prune),
+  });
+  const last = outcome.history[outcome.history.length - 1];
+  return new RunResult(recipe, net, outcome.masks, outcome.history,
+    { testAccuracy: outcome.test.accuracy, testLoss: outcome.test.loss, valAccuracy: last?.valAccuracy ?? NaN, valLoss: last?.valLoss ?? NaN },
+    backend.name, outcome.steps, (Date.now() - started) / 1000);
+}

@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+import { createRequire } from "node:module";
+import { densityCommand } from "./density.js";
+import { trainCommand } from "./train.js";
+
+const USAGE = `usage: sparselab <command> [options]
+  density --net mlp:784-300-100-10 --dist erk --sparsity 0.9 [--json]   per-layer kept counts
+  train RECIPE.json [--json]                                             run a recipe
+  train --net N --dist D --sparsity S --criterion C --epochs E ... [--print-recipe] [--json]
+  run NOTEBOOK… [--fast] [--param k=v]… [--out DIR] [--timeout S]       (needs @sparselab/kernel)
+  kernel install [--prefix P] [--user]                                   (needs @sparselab/kernel)`;
+
+/** Jupyter commands live in @sparselab/kernel (which depends on us, not the other way round). */
+async function kernelCommand(argv: string[]): Promise<number> {
+  let entry: string;
+  try {
+    entry = createRequire(import.meta.url).resolve("@sparselab/kernel/cli");
+  } catch {
+    throw new Error(`sparselab ${argv[0]}: this command needs the @sparselab/kernel package (npm install @sparselab/kernel)`);
+  }
+  const { main } = (await import(entry)) as { main: (argv: string[]) => Promise<number> };
+  return main(argv);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case "density":
+      process.stdout.write(densityCommand(rest) + "\n");
+      return 0;
+    case "train":
+      process.stdout.write((await trainCommand(rest, (line) => process.stderr.write(line + "\n"))) + "\n");
+      return 0;
+    case "run":
+    case "kernel":
+      return kernelCommand(argv);
+    case undefined:
+    case "help":
+    case "--help":
+      process.stdout.write(USAGE + "\n");
+      return 0;
+    default:
+      process.stderr.write(`sparselab(command): expected one of density | train | run | kernel, received ${JSON.stringify(command)}\n`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: Error) => {
+    process.stderr.write(`${error.message.split("\n")[0]}\n`);
+    process.exit(2);
+  },
+);

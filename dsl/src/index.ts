@@ -1,0 +1,29 @@
+/**
+ * sparselab: sparse training and sparse fine-tuning on TensorFlow.js.
+ *
+ *   const data = await sl.datasets.fashionMnist();
+ *   const run = await sl.nets.mlp([784, 300, 100, 10], { seed: 1 }).sparsify()
+ *     .erk(0.9).random().train({ data, epochs: 3, batchSize: 128, optimizer: sl.sgd(0.1, { momentum: 0.9 }) }).run();
+ */
+import * as datasets from "@sparselab/datasets";
+import * as nets from "./nets/index.js";
+
+export { datasets, nets };
+export { Net, type NetSpec, type PrunableTensor, type Weights } from "./nets/index.js";
+export { sparsify, plan } from "./builder/impl.js";
+export type { SparsifyPlan, DistributedPlan, CriterionPlan, TrainingPlan, PrunedTrainingPlan, TrainOptions } from "./builder/plan.js";
+export { RunResult, type RunOptions, type RunMetrics } from "./builder/run.js";
+export { gmp, type GmpSpec } from "./algorithms/gmp.js";
+export type { SparsityAlgorithm, UpdateContext, MaskChange } from "./algorithms/base.js";
+export { sgd, adam, adamw, Optimizer, type OptimizerSpec } from "./train/optimizers.js";
+export { constantLr, stepLr, cosineLr, type LrSchedule } from "./schedules/lr.js";
+export { cubicSparsity } from "./schedules/sparsity.js";
+export { trainMasked } from "./train/loop.js";
+export { evaluate, type Evaluation } from "./train/evaluate.js";
+export type { RunEvent, HistoryRecord, EventListener } from "./train/events.js";
+export { criterion, CRITERIA, selectTopK, type Criterion, type CriterionName, type Budget } from "./criteria/index.js";
+export * from "./masks/index.js";
+export * from "./distributions/index.js";
+export { validateRecipe, type Recipe } from "./io/recipe.js";
+export { useBackend, activeBackend, type BackendName, type BackendInfo } from "./backend/index.js";
+export { SparselabError } from "./errors.js";

@@ -1,0 +1,75 @@
+import { loadDataset, type DatasetSpec } from "@sparselab/datasets";
+import { validateGmp, type GmpSpec } from "../algorithms/gmp.js";
+import { CRITERIA, type CriterionName } from "../criteria/index.js";
+import { distributions, type DistributionConfig } from "../distributions/index.js";
+import { argError } from "../errors.js";
+import type { NetSpec } from "../nets/index.js";
+import { parseNetSpec, netSpecToString } from "../nets/index.js";
+import { validateTrainSpec, type TrainSpec } from "../train/spec.js";
+import { checkKnownKeys, checkNonNegativeInt, checkOneOf, checkPlainObject } from "../validate.js";
+
+export const RECIPE_VERSION = 1;
+
+/**
+ * A plan as JSON: the same recipe runs from a notebook, a script and the CLI.
+ * `sparsity` is absent for dense training; `criterion` defaults to random.
+ */
+export interface Recipe {
+  readonly version: typeof RECIPE_VERSION;
+  readonly net: NetSpec;
+  readonly data: DatasetSpec;
+  readonly sparsity?: DistributionConfig;
+  readonly criterion?: { readonly name: CriterionName; readonly seed: number };
+  readonly train: TrainSpec;
+  readonly prune?: GmpSpec;
+}
+
+const RECIPE_KEYS = ["version", "net", "data", "sparsity", "criterion", "train", "prune"] as const;
+
+function validateNet(value: unknown, call: string): NetSpec {
+  const o = checkPlainObject(call, "net", value);
+  const seed = checkNonNegativeInt(call, "net.seed", o.seed);
+  checkKnownKeys(call, "net", o, o.kind === "mlp" ? ["kind", "sizes", "seed"] : ["kind", "input", "convs", "dense", "seed"]);
+  // The text form has one parser with all the checks; round-trip through it.
+  const text = o.kind === "mlp" && Array.isArray(o.sizes)
+    ? `mlp:${o.sizes.join("-")}`
+    : o.kind === "conv" && Array.isArray(o.input) && Array.isArray(o.convs) && Array.isArray(o.dense)
+      ? `conv:${o.input.join("x")}:${o.convs.join("-")}/${o.dense.join("-")}`
+      : undefined;
+  if (text === undefined) throw argError(call, "net", 'an object like { "kind": "mlp", "sizes": [784, 300, 100, 10], "seed": 1 }', value);
+  const spec = parseNetSpec(text, seed, call);
+  if (netSpecToString(spec) !== text) throw argError(call, "net", "integer layer sizes", value);
+  return spec;
+}
+
+/** Checks a recipe read from JSON; unknown keys and wrong types are errors naming the key and value. */
+export function validateRecipe(value: unknown, call = "plan"): Recipe {
+  const o = checkPlainObject(call, "recipe", value);
+  checkKnownKeys(call, "recipe", o, RECIPE_KEYS);
+  if (o.version !== RECIPE_VERSION) throw argError(call, "recipe.version", String(RECIPE_VERSION), o.version);
+  const net = validateNet(o.net, call);
+  const data = checkPlainObject(call, "recipe.data", o.data) as unknown as DatasetSpec;
+  const sparsity = o.sparsity === undefined ? undefined : distributions.fromConfig(o.sparsity).toJSON();
+  let criterion: Recipe["criterion"];
+  if (o.criterion !== undefined) {
+    const c = checkPlainObject(call, "recipe.criterion", o.criterion);
+    checkKnownKeys(call, "recipe.criterion", c, ["name", "seed"]);
+    criterion = { name: checkOneOf(call, "recipe.criterion.name", c.name, CRITERIA), seed: checkNonNegativeInt(call, "recipe.criterion.seed", c.seed) };
+  }
+  const train = validateTrainSpec(o.train, call);
+  const prune = o.prune === undefined ? undefined : validateGmp(o.prune, call);
+  return deepFreeze({ version: RECIPE_VERSION, net, data, ...(sparsity && { sparsity }), ...(criterion && { criterion }), train, ...(prune && { prune }) });
+}
+
+/** Loads the dataset a recipe names (validating its spec). */
+export function recipeData(recipe: Recipe) {
+  return loadDataset(recipe.data);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object") {
+    Object.values(value).forEach(deepFreeze);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,3 @@
+export { installKernel, kernelEntry, userJupyterDataDir, type InstallKernelOptions } from "./install.js";
+export { startKernel } from "./start.js";
+export { jupyterDisplay, type MimeBundle } from "./displayBundle.js";
