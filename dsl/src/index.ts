@@ -27,3 +27,4 @@ export * from "./distributions/index.js";
 export { validateRecipe, type Recipe } from "./io/recipe.js";
 export { useBackend, activeBackend, type BackendName, type BackendInfo } from "./backend/index.js";
 export { SparselabError } from "./errors.js";
+export { saveCheckpoint, loadCheckpoint, encodeCheckpoint, decodeCheckpoint, type Checkpoint } from "./io/checkpoint.js";

@@ -15,7 +15,7 @@
  * `kept` is redundant with the bits on purpose: a decoder recounts and refuses a mismatch, which
  * catches an encoder bug that a checksum over its own output never could.
  */
-import { SparselabError } from "../errors.js";
+import { argError, describeValue, SparselabError } from "../errors.js";
 import { crc32 } from "./crc32.js";
 import { Mask } from "./mask.js";
 import { MaskSet } from "./mask-set.js";
@@ -34,7 +34,7 @@ interface HeaderEntry {
 }
 
 export function encodeMaskSet(set: MaskSet): Uint8Array {
-  if (!(set instanceof MaskSet)) throw new SparselabError(`encodeMaskSet(set): expected a MaskSet, received ${String(set)}`);
+  if (!(set instanceof MaskSet)) throw argError("encodeMaskSet", "set", "a MaskSet", set);
   const entries = set.entries;
   const header = new TextEncoder().encode(JSON.stringify({
     masks: entries.map(([name, mask]) => ({ name, shape: mask.shape, kept: mask.kept })),
@@ -62,7 +62,7 @@ export function decodeMaskSet(bytes: Uint8Array): MaskSet {
 /** Decodes with errors prefixed by `context`, e.g. `loadMaskSet("run/masks.slmask")`. */
 export function decodeMaskSetIn(bytes: Uint8Array, context: string): MaskSet {
   const fail = (expected: string, received: string) => new SparselabError(`${context}: expected ${expected}, received ${received}`);
-  if (!(bytes instanceof Uint8Array)) throw fail("a Uint8Array", String(bytes));
+  if (!(bytes instanceof Uint8Array)) throw fail("a Uint8Array", describeValue(bytes));
   const magic = new TextDecoder().decode(bytes.subarray(0, MASK_FILE_MAGIC.length));
   const truncatedMagic = bytes.length < MASK_FILE_MAGIC.length && MASK_FILE_MAGIC.startsWith(magic);
   if (magic !== MASK_FILE_MAGIC && !truncatedMagic) {

@@ -36,6 +36,8 @@ export class MaskSet {
   }
 
   /** From `[name, mask]` pairs in network order (or an object, whose key order is kept). */
+  static from(entries: Iterable<readonly [string, Mask]>): MaskSet;
+  static from(entries: Readonly<Record<string, Mask>>): MaskSet;
   static from(entries: Iterable<readonly [string, Mask]> | Readonly<Record<string, Mask>>): MaskSet {
     const call = "MaskSet.from";
     if (entries === null || typeof entries !== "object") throw argError(call, "entries", "[name, Mask] pairs", entries);

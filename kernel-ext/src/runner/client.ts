@@ -2,6 +2,7 @@ import { Dealer, Subscriber } from "zeromq";
 import type { ConnectionInfo } from "./connection.js";
 import type { KernelExit } from "./kernelProcess.js";
 import { Session, type Message } from "./wire.js";
+import { within } from "./within.js";
 
 /** What the kernel said about one request: its reply and the iopub messages it caused. */
 export interface Exchange {
@@ -19,7 +20,7 @@ export class ExecutionTimeout extends Error {
 
 export class KernelDied extends Error {
   constructor(readonly exit: KernelExit) {
-    super(`the kernel died (${exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`})`);
+    super(exit.signal ? `the kernel process was killed by ${exit.signal}` : `the kernel process exited with code ${exit.code}`);
     this.name = "KernelDied";
   }
 }
@@ -37,7 +38,7 @@ interface Pending {
 
 export interface ExecuteOptions {
   timeoutSeconds?: number;
-  /** Sees each output message as it arrives (progress, live logs). */
+  /** Sees each iopub message but `status` as it arrives, `execute_input` included. */
   onOutput?: (msg: Message) => void;
 }
 
@@ -149,8 +150,8 @@ export class KernelClient {
     if (type === "status") {
       if ((msg.content as { execution_state?: string }).execution_state === "idle") pending.idle = true;
       this.#settleIfDone(id, pending);
-    } else if (type !== "execute_input") {
-      pending.outputs.push(msg);
+    } else {
+      if (type !== "execute_input") pending.outputs.push(msg);
       pending.onOutput?.(msg);
     }
   }
@@ -170,18 +171,5 @@ export class KernelClient {
   #fail(error: Error): void {
     this.#failure ??= error;
     for (const id of [...this.#pending.keys()]) this.#settle(id, this.#failure);
-  }
-}
-
-/** The promise's value, or undefined if it takes longer than `ms`. */
-async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), ms);
-  });
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
   }
 }

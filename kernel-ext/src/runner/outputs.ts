@@ -1,3 +1,4 @@
+import type { CodeCell } from "./notebook.js";
 import type { Message } from "./wire.js";
 
 /** nbformat 4 output, as written into the executed notebook. */
@@ -31,8 +32,9 @@ interface MessageContent {
 export class OutputRecorder {
   readonly #displays = new Map<string, DisplayOutput[]>();
 
-  /** A handler appending one cell's messages to `outputs`. */
-  forCell(outputs: Output[]): (msg: Message) => void {
+  /** A handler recording one cell's messages into it (`execute_input` gives its count). */
+  forCell(cell: CodeCell): (msg: Message) => void {
+    const outputs = cell.outputs;
     let clearOnNext = false;
     const add = (output: Output) => {
       if (clearOnNext) outputs.splice(0);
@@ -42,6 +44,9 @@ export class OutputRecorder {
     return (msg) => {
       const c = msg.content as MessageContent;
       switch (msg.header.msg_type) {
+        case "execute_input":
+          cell.execution_count = c.execution_count ?? null;
+          break;
         case "stream": {
           const last = outputs.at(-1);
           if (!clearOnNext && last?.output_type === "stream" && last.name === c.name) last.text += c.text ?? "";
