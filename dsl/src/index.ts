@@ -27,4 +27,6 @@ export * from "./distributions/index.js";
 export { validateRecipe, type Recipe } from "./io/recipe.js";
 export { useBackend, activeBackend, type BackendName, type BackendInfo } from "./backend/index.js";
 export { SparselabError } from "./errors.js";
+export { DISPLAY, type MimeBundle } from "./display.js";
 export { saveCheckpoint, loadCheckpoint, encodeCheckpoint, decodeCheckpoint, type Checkpoint } from "./io/checkpoint.js";
+export { meanInterval, summarise, type Interval } from "./stats.js";

@@ -11,6 +11,8 @@ import { buildNet, Net } from "../nets/index.js";
 import type { EventListener, HistoryRecord } from "../train/events.js";
 import { trainMasked } from "../train/loop.js";
 import type { PlanProps } from "./plan.js";
+import { DISPLAY, htmlTable, type MimeBundle } from "../display.js";
+import { saveCheckpoint } from "../io/checkpoint.js";
 
 export interface RunOptions {
   /** Receives start / step / mask / epoch / end events. */
@@ -61,6 +63,24 @@ export class RunResult {
   /** Realised density per prunable tensor and overall. */
   get report(): MaskSetReport {
     return this.masks.report();
+  }
+
+  /** In Jupyter: the metrics and per-layer densities (charts: `show(trainingCurves(result))` from @sparselab/kernel). */
+  [DISPLAY](): MimeBundle {
+    const { layers, overall } = this.report;
+    const m = this.metrics;
+    const text = `RunResult: test accuracy ${m.testAccuracy.toFixed(4)}, density ${overall.density.toFixed(4)} ` +
+      `(${overall.kept}/${overall.total}), ${this.steps} steps on ${this.backend} in ${this.seconds.toFixed(1)}s`;
+    return {
+      "text/plain": text,
+      "text/html": `<p>${text}</p>` + htmlTable(["tensor", "shape", "kept", "total", "density"],
+        [...layers.map((l) => [l.name, l.shape.join("×"), l.kept, l.total, l.density]), ["overall", "", overall.kept, overall.total, overall.density]]),
+    };
+  }
+
+  /** Writes the trained net, its masks, recipe and metrics as one checkpoint file (atomically). */
+  save(path: string): Promise<void> {
+    return saveCheckpoint(path, this.net, this.masks, { recipe: this.recipe, metrics: this.metrics, steps: this.steps });
   }
 
   /** The summary the CLI prints. */

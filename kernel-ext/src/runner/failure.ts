@@ -37,7 +37,7 @@ function excerpt(source: string): string {
   return shown.join("\n");
 }
 
-export function cellLabel(cell: number | null): string {
+function cellLabel(cell: number | null): string {
   return cell === null ? "the injected-parameters cell" : `cell ${cell}`;
 }
 

@@ -13,7 +13,7 @@ export function parseParameter(assignment: string): [string, unknown] {
   const at = assignment.indexOf("=");
   const name = assignment.slice(0, at);
   if (at < 0 || !identifier.test(name)) {
-    throw new Error(`--param: expected NAME=VALUE with NAME a TypeScript identifier, received ${JSON.stringify(assignment)}`);
+    throw new Error(`run(--param): expected NAME=VALUE with NAME a TypeScript identifier, received ${JSON.stringify(assignment)}`);
   }
   const text = assignment.slice(at + 1);
   try {
