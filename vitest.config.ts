@@ -6,6 +6,6 @@ export default defineConfig({
     // tfjs work is CPU-bound and the machine has 2 cores: more workers only thrash.
     maxWorkers: 2,
     testTimeout: 60_000,
-    typecheck: { enabled: true, include: ["dsl/src/**/*.test-d.ts"] },
+    typecheck: { enabled: true, include: ["dsl/src/**/*.test-d.ts"], tsconfig: "dsl/tsconfig.typecheck.json" },
   },
 });

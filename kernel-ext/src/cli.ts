@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { realpathSync } from "node:fs";
+import { pathToFileURL } from "node:url";
 import { installKernel } from "./kernel/install.js";
 import { parseParameter, type Parameters } from "./runner/parameters.js";
 import { runNotebook, type CellProgress, type NotebookRun } from "./runner/runNotebook.js";
@@ -108,17 +110,23 @@ function kernelInstall(args: string[]): number {
   if (parsed.positionals.length > 0) {
     throw new UsageError(`kernel install(argv): expected only options, received ${JSON.stringify(parsed.positionals[0])}`);
   }
-  const dir = installKernel({
+  const options = {
     prefix: single("kernel install", parsed, "--prefix"),
     user: parsed.flags.has("--user"),
     name: single("kernel install", parsed, "--name"),
     displayName: single("kernel install", parsed, "--display-name"),
-  });
+  };
+  let dir: string;
+  try {
+    dir = installKernel(options);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
   process.stdout.write(`${dir}\n`);
   return 0;
 }
 
-async function main(args: string[]): Promise<number> {
+async function dispatch(args: string[]): Promise<number> {
   const [command, ...rest] = args;
   if (command === "--help" || command === "-h") {
     process.stdout.write(usage + "\n");
@@ -126,13 +134,19 @@ async function main(args: string[]): Promise<number> {
   }
   if (command === "run") return run(rest);
   if (command === "kernel" && rest[0] === "install") return kernelInstall(rest.slice(1));
-  throw new UsageError(`sparselab(command): expected "run" or "kernel install", received ${JSON.stringify(args.slice(0, 2).join(" "))}\n${usage}`);
+  throw new UsageError(`sparselab(command): expected "run" or "kernel install" (see --help), received ${JSON.stringify(args.slice(0, 2).join(" "))}`);
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: Error) => {
-    process.stderr.write(`${error.message}\n`);
-    process.exit(error instanceof UsageError ? 2 : 1);
-  },
-);
+/** Runs `sparselab run|kernel …` and returns the exit code; also the entry of the `sparselab` CLI in the DSL package. */
+export async function runCli(args: string[]): Promise<number> {
+  try {
+    return await dispatch(args);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    return error instanceof UsageError ? 2 : 1;
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
+  runCli(process.argv.slice(2)).then((code) => process.exit(code));
+}

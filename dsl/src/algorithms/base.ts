@@ -19,6 +19,11 @@ export interface MaskChange {
   /** Per layer, weights removed from and added to the mask by this update. */
   readonly dropped: ReadonlyMap<string, number>;
   readonly grown: ReadonlyMap<string, number>;
+  /**
+   * Positions whose weights and optimizer slots restart from 0 (newly grown connections, including
+   * ones dropped and regrown in the same update); absent when nothing is regrown.
+   */
+  readonly reset?: MaskSet;
 }
 
 /**
@@ -31,6 +36,17 @@ export interface SparsityAlgorithm {
   updatesAt(step: number, totalSteps: number): boolean;
   /** Whether `update` needs the dense gradient of the step's batch (RigL, GraNet). */
   readonly needsDenseGradients: boolean;
+  /** Whether an update step replaces that step's optimizer update (RigL) instead of following it. */
+  readonly skipsOptimizerStep?: boolean;
+  /**
+   * Soft masking (N:M with SR-STE or mask decay): weights stay dense and the forward pass sees
+   * them through the mask (see `softMask`); only the final weights are hard-masked.
+   */
+  readonly soft?: {
+    readonly scale: (step: number, totalSteps: number) => number;
+    readonly gradScale: (step: number, totalSteps: number) => number;
+    readonly refine: number;
+  };
   update(context: UpdateContext): MaskChange;
   /** The serialisable recipe fragment that rebuilds this algorithm. */
   toJSON(): object;

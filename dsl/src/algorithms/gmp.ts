@@ -29,6 +29,7 @@ export function gmp(options: { to: number; start?: number; end?: number; every?:
 export function validateGmp(value: unknown, call = "gmp"): GmpSpec {
   const o = checkPlainObject(call, "options", value);
   checkKnownKeys(call, "options", o, GMP_KEYS);
+  checkOneOf(call, "method", o.method, ["gmp"]);
   checkSparsity(call, "to", o.to);
   checkNumberIn(call, "start", o.start, 0, 1);
   checkNumberIn(call, "end", o.end, 0, 1);

@@ -5,7 +5,7 @@ import { gmpAlgorithm } from "../algorithms/gmp.js";
 import { useBackend, type BackendName } from "../backend/index.js";
 import { criterion, type Budget } from "../criteria/index.js";
 import { distributions, type Allocation } from "../distributions/index.js";
-import type { Recipe } from "../io/recipe.js";
+import { validateRecipe, type Recipe } from "../io/recipe.js";
 import { MaskSet, type MaskSetReport } from "../masks/index.js";
 import { buildNet, Net } from "../nets/index.js";
 import type { EventListener, HistoryRecord } from "../train/events.js";
@@ -114,7 +114,9 @@ export async function runPlan(props: PlanProps, recipe: Recipe, options: RunOpti
     algorithm: recipe.prune && gmpAlgorithm(recipe.prune),
   });
   const last = outcome.history[outcome.history.length - 1];
-  return new RunResult(recipe, net, outcome.masks, outcome.history,
+  // Record the data actually used (e.g. "auto" resolved to "full" or "embedded", defaults filled in).
+  const ran = validateRecipe({ ...recipe, data: data.spec }, "run");
+  return new RunResult(ran, net, outcome.masks, outcome.history,
     { testAccuracy: outcome.test.accuracy, testLoss: outcome.test.loss, valAccuracy: last?.valAccuracy ?? NaN, valLoss: last?.valLoss ?? NaN },
     backend.name, outcome.steps, (Date.now() - started) / 1000);
 }

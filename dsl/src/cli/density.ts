@@ -7,10 +7,11 @@ const USAGE = "sparselab density --net mlp:784-300-100-10 --dist uniform|er|erk 
 
 /** Prints the per-layer kept counts a distribution gives a net, without training anything. */
 export function densityCommand(argv: string[]): string {
-  const { values } = parseFlags("density", argv, {
+  const { values, positionals } = parseFlags("density", argv, {
     net: { type: "string" }, dist: { type: "string" }, sparsity: { type: "string" },
     "dense-first": { type: "boolean" }, "dense-last": { type: "boolean" }, json: { type: "boolean" },
   });
+  if (positionals.length > 0) throw argError("sparselab density", "arguments", `only --flags (usage: ${USAGE})`, positionals[0]);
   if (!values.net) throw argError("sparselab density", "--net", `a net (usage: ${USAGE})`, values.net);
   const tensors = prunableTensors(parseNetSpec(values.net as string, 0, "sparselab density"));
   const dist = (values.dist as string | undefined) ?? "erk";

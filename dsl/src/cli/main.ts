@@ -18,8 +18,8 @@ async function kernelCommand(argv: string[]): Promise<number> {
   } catch {
     throw new Error(`sparselab ${argv[0]}: this command needs the @sparselab/kernel package (npm install @sparselab/kernel)`);
   }
-  const { main } = (await import(entry)) as { main: (argv: string[]) => Promise<number> };
-  return main(argv);
+  const { runCli } = (await import(entry)) as { runCli: (argv: string[]) => Promise<number> };
+  return runCli(argv);
 }
 
 async function main(argv: string[]): Promise<number> {

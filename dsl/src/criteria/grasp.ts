@@ -9,7 +9,7 @@ import { selectTopK } from "./select.js";
  * Hessian-gradient product H·g by central differences of the gradient along g:
  * (∇L(w + εg) − ∇L(w − εg)) / 2ε. Two extra gradient evaluations, no second-order autodiff.
  */
-function hessianGradient(net: Net, x: tf.Tensor2D, y: tf.Tensor1D): { g: Map<string, Float32Array>; hg: Map<string, Float32Array> } {
+export function hessianGradient(net: Net, x: tf.Tensor2D, y: tf.Tensor1D): { g: Map<string, Float32Array>; hg: Map<string, Float32Array> } {
   const grads = (): Map<string, Float32Array> => {
     const { loss, grads } = lossAndGradients(net, x, y);
     loss.dispose();

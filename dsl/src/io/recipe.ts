@@ -1,4 +1,4 @@
-import { loadDataset, type DatasetSpec } from "@sparselab/datasets";
+import { DATASET_NAMES, loadDataset, type DatasetSpec, type FashionMnistSpec, type SyntheticSpec } from "@sparselab/datasets";
 import { validateGmp, type GmpSpec } from "../algorithms/gmp.js";
 import { CRITERIA, type CriterionName } from "../criteria/index.js";
 import { distributions, type DistributionConfig } from "../distributions/index.js";
@@ -26,10 +26,32 @@ export interface Recipe {
 
 const RECIPE_KEYS = ["version", "net", "data", "sparsity", "criterion", "train", "prune"] as const;
 
+/** The keys each dataset spec accepts (their values are checked when the data loads). */
+const DATA_KEYS = {
+  "fashion-mnist": ["name", "source", "path", "validation", "splitSeed"],
+  synthetic: ["name", "train", "test", "validation", "inputShape", "features", "numClasses", "noise", "seed", "splitSeed"],
+} as const satisfies { "fashion-mnist": readonly (keyof FashionMnistSpec)[]; synthetic: readonly (keyof SyntheticSpec)[] };
+
+function validateData(value: unknown, call: string): DatasetSpec {
+  const o = checkPlainObject(call, "recipe.data", value);
+  const name = checkOneOf(call, "recipe.data.name", o.name, DATASET_NAMES);
+  checkKnownKeys(call, "recipe.data", o, DATA_KEYS[name]);
+  return o as unknown as DatasetSpec;
+}
+
 function validateNet(value: unknown, call: string): NetSpec {
   const o = checkPlainObject(call, "net", value);
+  const kind = checkOneOf(call, "net.kind", o.kind, ["mlp", "conv"]);
   const seed = checkNonNegativeInt(call, "net.seed", o.seed);
-  checkKnownKeys(call, "net", o, o.kind === "mlp" ? ["kind", "sizes", "seed"] : ["kind", "input", "convs", "dense", "seed"]);
+  checkKnownKeys(call, "net", o, kind === "mlp" ? ["kind", "sizes", "seed"] : ["kind", "input", "convs", "dense", "seed"]);
+  // Layer sizes are JSON numbers ("300" would pass the text parser below).
+  for (const key of kind === "mlp" ? ["sizes"] : ["input", "convs", "dense"]) {
+    const sizes = o[key];
+    const size = (v: unknown) => typeof v === "number" && Number.isInteger(v) && v > 0;
+    if (Array.isArray(sizes) && !sizes.every((v) => size(v) || (key === "convs" && v === "pool"))) {
+      throw argError(call, `net.${key}`, key === "convs" ? 'positive integers and "pool"' : "positive integers", sizes);
+    }
+  }
   // The text form has one parser with all the checks; round-trip through it.
   const text = o.kind === "mlp" && Array.isArray(o.sizes)
     ? `mlp:${o.sizes.join("-")}`
@@ -48,7 +70,7 @@ export function validateRecipe(value: unknown, call = "plan"): Recipe {
   checkKnownKeys(call, "recipe", o, RECIPE_KEYS);
   if (o.version !== RECIPE_VERSION) throw argError(call, "recipe.version", String(RECIPE_VERSION), o.version);
   const net = validateNet(o.net, call);
-  const data = checkPlainObject(call, "recipe.data", o.data) as unknown as DatasetSpec;
+  const data = validateData(o.data, call);
   const sparsity = o.sparsity === undefined ? undefined : distributions.fromConfig(o.sparsity).toJSON();
   let criterion: Recipe["criterion"];
   if (o.criterion !== undefined) {
@@ -56,7 +78,7 @@ export function validateRecipe(value: unknown, call = "plan"): Recipe {
     checkKnownKeys(call, "recipe.criterion", c, ["name", "seed"]);
     criterion = { name: checkOneOf(call, "recipe.criterion.name", c.name, CRITERIA), seed: checkNonNegativeInt(call, "recipe.criterion.seed", c.seed) };
   }
-  const train = validateTrainSpec(o.train, call);
+  const train = validateTrainSpec(checkPlainObject(call, "recipe.train", o.train), call);
   const prune = o.prune === undefined ? undefined : validateGmp(o.prune, call);
   return deepFreeze({ version: RECIPE_VERSION, net, data, ...(sparsity && { sparsity }), ...(criterion && { criterion }), train, ...(prune && { prune }) });
 }

@@ -24,3 +24,23 @@ export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scala
     return tf.neg(tf.mean(picked)) as tf.Scalar;
   });
 }
+
+/**
+ * Weights seen through a soft mask: forward w ⊙ (m + s·(1 − m)), so pruned weights still count
+ * with factor s; backward dy ⊙ (m + g·(1 − m)) + λ·(1 − m) ⊙ w. With s = g decaying to 0 this is
+ * mask-decay gradient flow; with s = 0, g = 1, λ > 0 it is SR-STE.
+ */
+export function softMask(w: tf.Tensor, mask: tf.Tensor, scale: number, gradScale: number, refine: number): tf.Tensor {
+  const op = tf.customGrad(((weights: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([weights]);
+    const pruned = tf.sub(1, mask);
+    return {
+      value: tf.mul(weights, tf.add(mask, tf.mul(pruned, scale))),
+      gradFunc: (dy: tf.Tensor, [saved]: tf.Tensor[]) => {
+        const flow = tf.mul(dy, tf.add(mask, tf.mul(pruned, gradScale)));
+        return refine ? tf.add(flow, tf.mul(tf.mul(pruned, saved), refine)) : flow;
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return (op as unknown as (w: tf.Tensor) => tf.Tensor)(w);
+}

@@ -44,7 +44,7 @@ export function parseNetSpec(text: string, seed: number, call = "parseNetSpec"):
     const convs = (convText ?? "").split("-");
     const dense = (denseText ?? "").split("-");
     if (input.length === 3 && positiveInts(input) && positiveInts(dense) &&
-        convs.every((c) => c === "pool" || positiveInts([c]))) {
+        convs[0] !== "pool" && convs.every((c) => c === "pool" || positiveInts([c]))) {
       return {
         kind: "conv",
         input: input.map(Number) as [number, number, number],

@@ -36,7 +36,8 @@ export function validateLrSchedule(value: unknown, call = "schedule"): LrSchedul
     default:
       throw argError(call, "schedule.kind", '"constant" | "step" | "cosine"', s.kind);
   }
-  return Object.freeze({ ...s }) as LrSchedule;
+  // Copy the milestones: a plan must not change (nor freeze) an array its caller still holds.
+  return Object.freeze({ ...s, ...(s.kind === "step" && { milestones: Object.freeze([...(s.milestones as number[])]) }) }) as LrSchedule;
 }
 
 /** The rate factor at `step` (0-based) of `totalSteps`, with `stepsPerEpoch` for epoch milestones. */

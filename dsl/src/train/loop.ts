@@ -17,6 +17,12 @@ export interface MaskedTraining {
   readonly train: TrainSpec;
   readonly algorithm?: SparsityAlgorithm;
   readonly onEvent?: EventListener;
+  /**
+   * Steps this optimizer instead of a fresh one built from `train.optimizer` (whose `lr` and
+   * `schedule` still set the rate). The caller owns it: it can inspect the slots during and after
+   * training, and disposes it.
+   */
+  readonly optimizer?: Optimizer;
 }
 
 export interface TrainingOutcome {
@@ -44,7 +50,7 @@ export async function trainMasked(run: MaskedTraining): Promise<TrainingOutcome>
   masks.checkAgainst(net.prunable);
   const stepsPerEpoch = train.dropLast ? Math.floor(data.train.size / train.batchSize) : Math.ceil(data.train.size / train.batchSize);
   const totalSteps = stepsPerEpoch * train.epochs;
-  const optimizer = new Optimizer(train.optimizer);
+  const optimizer = run.optimizer ?? new Optimizer(train.optimizer);
   const algorithmRng = Rng.derive(train.seed, "algorithm");
   let live = maskTensors(masks);
   applyMasks(net, optimizer, live);
@@ -98,7 +104,7 @@ export async function trainMasked(run: MaskedTraining): Promise<TrainingOutcome>
     }
   } finally {
     tf.dispose([...live.values()]);
-    optimizer.dispose();
+    if (!run.optimizer) optimizer.dispose();
   }
   const test = evaluate(net, data.test);
   onEvent?.({ type: "end", step, testAccuracy: test.accuracy, testLoss: test.loss });

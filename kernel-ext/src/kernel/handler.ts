@@ -116,7 +116,7 @@ export class SparselabHandler extends JupyterHandlerImpl {
     const last = this.#reports.lastValue ?? this.#unreportedLastValue(conversion);
     if (!last || last.value === undefined) return undefined;
     try {
-      emit("execute_result", { execution_count: count, data: await displayBundle(last.value), metadata: {} });
+      emit("execute_result", { execution_count: count, ...(await displayBundle(last.value)) });
     } catch (thrown) {
       return thrownError(thrown);
     }

@@ -1,3 +1,2 @@
 export { installKernel, kernelEntry, userJupyterDataDir, type InstallKernelOptions } from "./install.js";
 export { startKernel } from "./start.js";
-export { jupyterDisplay, type MimeBundle } from "./displayBundle.js";

@@ -184,7 +184,8 @@ async function executeCell(
       return describeFailure("abort", at(), {});
     }
     run.status = "error";
-    return describeFailure("error", at(), { ename: content.ename ?? "Error", evalue: content.evalue ?? lastStderrLine(cell) });
+    const cause = content.ename === undefined ? errorFromStderr(cell) : { ename: content.ename, evalue: content.evalue ?? "" };
+    return describeFailure("error", at(), cause);
   } catch (error) {
     if (error instanceof ExecutionTimeout) {
       run.status = "timeout";
@@ -199,8 +200,11 @@ async function executeCell(
   }
 }
 
-/** Kernels without `error` messages (plain tslab) print the error to stderr instead. */
-function lastStderrLine(cell: CodeCell): string {
+/** Kernels without `error` messages (plain tslab) print the error to stderr: find its `Name: message` line. */
+function errorFromStderr(cell: CodeCell): { ename: string; evalue: string } {
   const stderr = cell.outputs.flatMap((out) => (out.output_type === "stream" && out.name === "stderr" ? [out.text] : []));
-  return stderr.join("").trim().split("\n").at(-1) || "(the kernel sent no error details)";
+  const lines = stderr.join("").split("\n").map((line) => line.trim()).filter(Boolean);
+  const named = lines.map((line) => /^([A-Z]\w*): (.*)$/.exec(line)).find(Boolean);
+  if (named) return { ename: named[1]!, evalue: named[2]! };
+  return { ename: "Error", evalue: lines[0] ?? "(the kernel sent no error details)" };
 }

@@ -1,0 +1,162 @@
+/* N-API bindings. Compiled WITHOUT -mavx2: this file checks the CPU and refuses to call the kernels
+ * (compiled with -mavx2 -mfma) when AVX2/FMA is missing. Typed arrays are passed zero-copy
+ * (napi_get_typedarray_info returns the data pointer already offset by byteOffset). Every extent
+ * is checked here too, so a wrong call throws instead of reading out of bounds; the contents of
+ * the sparse index arrays are trusted (SparseMatrix builds them). */
+#define NAPI_VERSION 8
+#include <node_api.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "spk.h"
+
+static int cpu_ok(void) {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+
+typedef struct { napi_env env; napi_value *argv; int failed; } args_t;
+
+static void fail(args_t *a, const char *msg) {
+  if (!a->failed) napi_throw_range_error(a->env, "ERR_SPARSELAB_KERNEL", msg);
+  a->failed = 1;
+}
+
+/* An integer argument (dimensions, leading dimensions, thread counts). */
+static int64_t num(args_t *a, int i) {
+  double d = 0;
+  if (napi_get_value_double(a->env, a->argv[i], &d) != napi_ok || !(d >= -9e15 && d <= 9e15) || (double)(int64_t)d != d) {
+    fail(a, "expected an integer");
+    return 0;
+  }
+  return (int64_t)d;
+}
+static double real(args_t *a, int i) {
+  double d = 0;
+  if (napi_get_value_double(a->env, a->argv[i], &d) != napi_ok) fail(a, "expected a number");
+  return d;
+}
+static int flag(args_t *a, int i) {
+  bool b = false;
+  if (napi_get_value_bool(a->env, a->argv[i], &b) != napi_ok) fail(a, "expected a boolean");
+  return b;
+}
+
+/* A typed array of the given type with at least `need` elements; optional: null/undefined -> NULL. */
+static void *array(args_t *a, int i, napi_typedarray_type want, int64_t need, int optional) {
+  napi_valuetype vt;
+  if (optional && napi_typeof(a->env, a->argv[i], &vt) == napi_ok && (vt == napi_null || vt == napi_undefined)) return 0;
+  napi_typedarray_type type;
+  size_t length = 0;
+  void *data = 0;
+  if (napi_get_typedarray_info(a->env, a->argv[i], &type, &length, &data, 0, 0) != napi_ok || type != want) {
+    fail(a, want == napi_float32_array ? "expected a Float32Array" : "expected an Int32Array");
+    return 0;
+  }
+  if (need > (int64_t)length) { fail(a, "typed array too short for the given dimensions"); return 0; }
+  return data;
+}
+
+/* Elements a row-major [rows, cols] operand with leading dimension ld spans. */
+static int64_t extent(args_t *a, int64_t rows, int64_t cols, int64_t ld) {
+  if (rows < 0 || cols < 0) { fail(a, "negative dimension"); return 0; }
+  if (rows == 0 || cols == 0) return 0;
+  if (ld < cols) { fail(a, "leading dimension smaller than the row length"); return 0; }
+  return (rows - 1) * ld + cols;
+}
+
+#define GET_ARGS(n)                                                     \
+  size_t argc = n;                                                      \
+  napi_value argv[n];                                                   \
+  if (napi_get_cb_info(env, info, &argc, argv, 0, 0) != napi_ok) return 0; \
+  if (argc < n) { napi_throw_type_error(env, 0, "too few arguments"); return 0; } \
+  args_t A = {env, argv, 0};
+
+static napi_value oom(napi_env env) {
+  napi_throw_error(env, "ERR_SPARSELAB_KERNEL", "out of memory for kernel scratch buffers");
+  return 0;
+}
+
+/* gemm(transA, transB, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, bias?, relu, gate?, ldg, threads) */
+static napi_value js_gemm(napi_env env, napi_callback_info info) {
+  GET_ARGS(18)
+  int tA = flag(&A, 0), tB = flag(&A, 1);
+  int64_t m = num(&A, 2), n = num(&A, 3), k = num(&A, 4), lda = num(&A, 7), ldb = num(&A, 9), ldc = num(&A, 12), ldg = num(&A, 16);
+  double alpha = real(&A, 5), beta = real(&A, 10);
+  int64_t threads = num(&A, 17);
+  if (A.failed) return 0;
+  if (m > INT32_MAX || n > INT32_MAX || k > INT32_MAX) { fail(&A, "dimension too large"); return 0; }
+  int live = m > 0 && n > 0 && k > 0 && alpha != 0;
+  const float *a = array(&A, 6, napi_float32_array, live ? (tA ? extent(&A, k, m, lda) : extent(&A, m, k, lda)) : 0, 0);
+  const float *b = array(&A, 8, napi_float32_array, live ? (tB ? extent(&A, n, k, ldb) : extent(&A, k, n, ldb)) : 0, 0);
+  float *c = array(&A, 11, napi_float32_array, extent(&A, m, n, ldc), 0);
+  spk_epilogue ep = {0, flag(&A, 14), 0, ldg};
+  ep.bias = array(&A, 13, napi_float32_array, n, 1);
+  ep.gate = array(&A, 15, napi_float32_array, extent(&A, m, n, ldg), 1);
+  if (A.failed) return 0;
+  if (spk_gemm(tA, tB, (int)m, (int)n, (int)k, (float)alpha, a, lda, b, ldb, (float)beta, c, ldc, &ep, (int)threads)) return oom(env);
+  return 0;
+}
+
+/* spmm(m, kin, nout, ptr, idx, val, X, ldx, Y, ldy, bias?, relu, gate?, ldg, threads) */
+static napi_value js_spmm(napi_env env, napi_callback_info info) {
+  GET_ARGS(15)
+  int64_t m = num(&A, 0), kin = num(&A, 1), nout = num(&A, 2), ldx = num(&A, 7), ldy = num(&A, 9), ldg = num(&A, 13);
+  int64_t threads = num(&A, 14);
+  if (A.failed) return 0;
+  if (m < 0 || kin < 0 || nout < 0 || m > INT32_MAX || kin > INT32_MAX || nout > INT32_MAX) { fail(&A, "bad dimension"); return 0; }
+  const int *ptr = array(&A, 3, napi_int32_array, nout + 1, 0);
+  if (A.failed) return 0;
+  int64_t nnz = ptr[nout];
+  const int *idx = array(&A, 4, napi_int32_array, nnz, 0);
+  const float *val = array(&A, 5, napi_float32_array, nnz, 0);
+  const float *x = array(&A, 6, napi_float32_array, extent(&A, m, kin, ldx), 0);
+  float *y = array(&A, 8, napi_float32_array, extent(&A, m, nout, ldy), 0);
+  spk_epilogue ep = {0, flag(&A, 11), 0, ldg};
+  ep.bias = array(&A, 10, napi_float32_array, nout, 1);
+  ep.gate = array(&A, 12, napi_float32_array, extent(&A, m, nout, ldg), 1);
+  if (A.failed) return 0;
+  if (spk_spmm((int)m, (int)kin, (int)nout, ptr, idx, val, x, ldx, y, ldy, &ep, (int)threads)) return oom(env);
+  return 0;
+}
+
+/* sddmm(m, rows, cols, rowptr, colidx, X, ldx, G, ldg, out, threads) */
+static napi_value js_sddmm(napi_env env, napi_callback_info info) {
+  GET_ARGS(11)
+  int64_t m = num(&A, 0), rows = num(&A, 1), cols = num(&A, 2), ldx = num(&A, 6), ldg = num(&A, 8), threads = num(&A, 10);
+  if (A.failed) return 0;
+  if (m < 0 || rows < 0 || cols < 0 || m > INT32_MAX || rows > INT32_MAX || cols > INT32_MAX) { fail(&A, "bad dimension"); return 0; }
+  const int *rowptr = array(&A, 3, napi_int32_array, rows + 1, 0);
+  if (A.failed) return 0;
+  int64_t nnz = rowptr[rows];
+  const int *col = array(&A, 4, napi_int32_array, nnz, 0);
+  const float *x = array(&A, 5, napi_float32_array, extent(&A, m, rows, ldx), 0);
+  const float *g = array(&A, 7, napi_float32_array, extent(&A, m, cols, ldg), 0);
+  float *out = array(&A, 9, napi_float32_array, nnz, 0);
+  if (A.failed) return 0;
+  if (spk_sddmm((int)m, (int)rows, (int)cols, rowptr, col, x, ldx, g, ldg, out, (int)threads)) return oom(env);
+  return 0;
+}
+
+static napi_value unsupported(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_throw_error(env, "ERR_SPARSELAB_KERNEL", "this CPU lacks AVX2/FMA: the native kernels are disabled");
+  return 0;
+}
+
+NAPI_MODULE_INIT() {
+  int ok = cpu_ok();
+  napi_value supported, max_threads, version;
+  napi_get_boolean(env, ok, &supported);
+  napi_create_int32(env, spk_max_threads(), &max_threads);
+  napi_create_int32(env, 1, &version);
+  napi_property_descriptor props[] = {
+    {"gemm", 0, ok ? js_gemm : unsupported, 0, 0, 0, napi_enumerable, 0},
+    {"spmm", 0, ok ? js_spmm : unsupported, 0, 0, 0, napi_enumerable, 0},
+    {"sddmm", 0, ok ? js_sddmm : unsupported, 0, 0, 0, napi_enumerable, 0},
+    {"supported", 0, 0, 0, 0, supported, napi_enumerable, 0},
+    {"maxThreads", 0, 0, 0, 0, max_threads, napi_enumerable, 0},
+    {"version", 0, 0, 0, 0, version, napi_enumerable, 0},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return exports;
+}

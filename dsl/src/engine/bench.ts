@@ -1,0 +1,140 @@
+import { loadavg } from "node:os";
+import { erk } from "../distributions/index.js";
+import { createAddonKernels } from "../kernels/addon.js";
+import { median, measureBreakEven } from "../kernels/bench.js";
+import { createJsKernels } from "../kernels/js.js";
+import { randomMask, seededRandom } from "../kernels/testing.js";
+import type { KernelName, Kernels } from "../kernels/types.js";
+import { createWasmKernels } from "../kernels/wasm.js";
+import type { OptimizerSpec } from "../train/optimizers.js";
+import { createMlpEngine } from "./mlp-engine.js";
+
+export interface EngineBenchOptions {
+  /** Default [784, 300, 100, 10] (LeNet-300-100). */
+  readonly sizes?: readonly number[];
+  readonly batch?: number;
+  /** ERK sparsities to train at; 0 is dense. Default [0, 0.9]. */
+  readonly sparsities?: readonly number[];
+  /** Implementations (default: every one that loads here, JS only when asked). */
+  readonly implementations?: readonly KernelName[];
+  /** Timed steps per sample, and samples (the median is reported). Default 30 × 5. */
+  readonly steps?: number;
+  readonly samples?: number;
+  /** Default SGD, lr 0.01, momentum 0.9 (the benchmark harness's recipe). */
+  readonly optimizer?: OptimizerSpec;
+  /** Also measure each implementation's sparse/dense break-even density (slower). */
+  readonly breakEven?: boolean;
+}
+
+export interface EngineBenchRow {
+  readonly kernels: KernelName;
+  readonly threads: number;
+  readonly sparsity: number;
+  /** Per kernel tensor: density and whether it ran sparse. */
+  readonly layers: readonly { readonly name: string; readonly density: number; readonly mode: "dense" | "sparse" }[];
+  /** Training samples/s (forward, backward, optimizer step), median. */
+  readonly trainSamplesPerSec: number;
+  readonly msPerStep: number;
+  /** Inference samples/s (forward only), median. */
+  readonly inferSamplesPerSec: number;
+  /** Mean loss of the first and the last timed step (a sanity check that it trains). */
+  readonly loss: readonly [number, number];
+}
+
+export interface EngineBenchResult {
+  readonly rows: readonly EngineBenchRow[];
+  /** Density below which forward + dX + dW of a 128×784×300 layer is faster sparse, per implementation. */
+  readonly breakEven: Partial<Record<KernelName, number>>;
+  readonly load: { readonly before: number; readonly after: number };
+}
+
+/**
+ * Training and inference samples/s of an MLP on the typed-array engine, dense and ERK-sparse
+ * (random masks), per kernel implementation. Synthetic data (uniform x, random labels); the data
+ * are plain heap arrays, so the WASM engine's copy of each batch into its memory is included.
+ */
+export function benchEngine(options: EngineBenchOptions = {}): EngineBenchResult {
+  const before = loadavg()[0];
+  const sizes = options.sizes ?? [784, 300, 100, 10];
+  const batch = options.batch ?? 128, steps = options.steps ?? 30, samples = options.samples ?? 5;
+  const optimizer = options.optimizer ?? { name: "sgd", lr: 0.01, momentum: 0.9 };
+  const batches = 8;
+  const random = seededRandom(1);
+  const xs = Float32Array.from({ length: batches * batch * sizes[0] }, () => random());
+  const ys = Int32Array.from({ length: batches * batch }, () => Math.floor(random() * sizes[sizes.length - 1]));
+  const weights = new Map<string, Float32Array>();
+  for (let l = 1; l < sizes.length; l++) {
+    const scale = Math.sqrt(6 / sizes[l - 1]);
+    weights.set(`fc${l}.kernel`, Float32Array.from({ length: sizes[l - 1] * sizes[l] }, () => (random() * 2 - 1) * scale));
+    weights.set(`fc${l}.bias`, new Float32Array(sizes[l]));
+  }
+  const specs = sizes.slice(1).map((out, l) => ({ name: `fc${l + 1}.kernel`, shape: [sizes[l], out] }));
+
+  const rows: EngineBenchRow[] = [];
+  const breakEven: Partial<Record<KernelName, number>> = {};
+  for (const name of options.implementations ?? (["addon", "wasm"] as const)) {
+    let kernels: Kernels;
+    try {
+      kernels = name === "addon" ? createAddonKernels() : name === "wasm" ? createWasmKernels() : createJsKernels();
+    } catch {
+      continue;
+    }
+    try {
+      if (options.breakEven) breakEven[name] = measureBreakEven(kernels).density;
+      for (const sparsity of options.sparsities ?? [0, 0.9]) {
+        const masks = new Map<string, Uint8Array | undefined>();
+        if (sparsity > 0) {
+          for (const layer of erk(sparsity).allocate(specs).layers) {
+            masks.set(layer.name, layer.density < 1 ? randomMask(layer.total, layer.density, random) : undefined);
+          }
+        }
+        const engine = createMlpEngine({ sizes, weights, masks, kernels, optimizer });
+        const x = (i: number) => xs.subarray((i % batches) * batch * sizes[0], ((i % batches) + 1) * batch * sizes[0]);
+        const y = (i: number) => ys.subarray((i % batches) * batch, ((i % batches) + 1) * batch);
+        let first = NaN, last = NaN;
+        for (let i = 0; i < 5; i++) engine.step(x(i), y(i)); // warm-up
+        const train: number[] = [];
+        for (let s = 0; s < samples; s++) {
+          const t0 = performance.now();
+          for (let i = 0; i < steps; i++) {
+            last = engine.step(x(i), y(i));
+            if (s === 0 && i === 0) first = last;
+          }
+          train.push((performance.now() - t0) / steps);
+        }
+        const infer: number[] = [];
+        for (let s = 0; s < samples; s++) {
+          const t0 = performance.now();
+          for (let i = 0; i < steps; i++) engine.predict(x(i));
+          infer.push((performance.now() - t0) / steps);
+        }
+        const ms = median(train);
+        rows.push({
+          kernels: name, threads: kernels.threads, sparsity,
+          layers: engine.layers().map((l) => ({ name: l.name, density: l.density, mode: l.mode })),
+          trainSamplesPerSec: (batch * 1000) / ms, msPerStep: ms,
+          inferSamplesPerSec: (batch * 1000) / median(infer),
+          loss: [first, last],
+        });
+        engine.dispose();
+      }
+    } finally {
+      kernels.dispose();
+    }
+  }
+  return { rows, breakEven, load: { before, after: loadavg()[0] } };
+}
+
+export function formatEngineBench(result: EngineBenchResult): string {
+  const lines = [`load average (1 min): ${result.load.before.toFixed(2)} before, ${result.load.after.toFixed(2)} after`,
+    "kernels  thr  sparsity   train/s   ms/step   infer/s   layers"];
+  for (const r of result.rows) {
+    lines.push([
+      r.kernels.padEnd(7), String(r.threads).padStart(3), (r.sparsity ? `${Math.round(r.sparsity * 100)}%` : "dense").padStart(8),
+      r.trainSamplesPerSec.toFixed(0).padStart(9), r.msPerStep.toFixed(2).padStart(8), r.inferSamplesPerSec.toFixed(0).padStart(9),
+      r.layers.map((l) => `${l.name.replace(".kernel", "")}:${l.density.toFixed(2)}${l.mode === "sparse" ? "s" : "d"}`).join(" "),
+    ].join("  "));
+  }
+  for (const [name, d] of Object.entries(result.breakEven)) lines.push(`break-even density (${name}): ${d.toFixed(2)}`);
+  return lines.join("\n");
+}

@@ -1,0 +1,204 @@
+import * as tf from "@tensorflow/tfjs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { useBackend } from "../backend/index.js";
+import { availableKernels, randomMask, seededRandom } from "../kernels/testing.js";
+import { mlp } from "../nets/index.js";
+import type { Net } from "../nets/index.js";
+import { lossAndGradients } from "../train/gradients.js";
+import { adam, adamw, Optimizer, sgd, type OptimizerSpec } from "../train/optimizers.js";
+import { createMlpEngine, type MlpEngine } from "./mlp-engine.js";
+
+const SIZES = [13, 17, 11, 5];
+const BATCH = 37; // not a multiple of 8 or 32: exercises the kernels' tail blocks
+const impls = availableKernels();
+
+beforeAll(async () => {
+  await useBackend({ backend: "cpu" });
+});
+afterAll(() => impls.forEach((k) => k.dispose()));
+
+/** fc1 sparse (density 0.3 → sparse kernels), fc2 masked but dense-routed (0.8), fc3 dense. */
+function masks(seed: number): Map<string, Uint8Array | undefined> {
+  const random = seededRandom(seed);
+  return new Map([
+    ["fc1.kernel", randomMask(SIZES[0] * SIZES[1], 0.3, random)],
+    ["fc2.kernel", randomMask(SIZES[1] * SIZES[2], 0.8, random)],
+    ["fc3.kernel", undefined],
+  ]);
+}
+
+function batch(seed: number, n = BATCH): { x: Float32Array; y: Int32Array } {
+  const random = seededRandom(seed);
+  const x = Float32Array.from({ length: n * SIZES[0] }, () => random() * 2 - 1);
+  const y = Int32Array.from({ length: n }, () => Math.floor(random() * SIZES[SIZES.length - 1]));
+  return { x, y };
+}
+
+/** A tfjs net with the masks applied to its weights, as the training loop does at the start. */
+function maskedNet(seed: number, m: Map<string, Uint8Array | undefined>): Net {
+  const net = mlp(SIZES, { seed });
+  for (const [name, bits] of m) {
+    if (!bits) continue;
+    const p = net.params.get(name)!;
+    const w = p.dataSync().map((v, i) => (bits[i] ? v : 0));
+    p.assign(tf.tensor(w, p.shape));
+  }
+  return net;
+}
+
+/** The training loop's update: masked gradients → optimizer → re-mask the weights (loop.ts). */
+function tfjsStep(net: Net, opt: Optimizer, m: Map<string, Uint8Array | undefined>, x: Float32Array, y: Int32Array, lr: number): number {
+  const xt = tf.tensor2d(x, [y.length, SIZES[0]]), yt = tf.tensor1d(y, "int32");
+  const { loss, grads } = lossAndGradients(net, xt, yt);
+  const masked = new Map([...grads].map(([name, g]) => {
+    const bits = m.get(name);
+    return [name, bits ? tf.mul(g, tf.tensor(bits, g.shape, "float32")) : g] as const;
+  }));
+  opt.step(net.params, masked, lr);
+  for (const [name, bits] of m) {
+    if (!bits) continue;
+    const p = net.params.get(name)!;
+    p.assign(tf.mul(p, tf.tensor(bits, p.shape, "float32")));
+  }
+  const value = loss.dataSync()[0];
+  tf.dispose([xt, yt, loss, ...grads.values(), ...masked.values()]);
+  return value;
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
+  return d;
+}
+
+function expectPrunedZero(engine: MlpEngine, m: Map<string, Uint8Array | undefined>): void {
+  const w = engine.weights();
+  for (const [name, bits] of m) {
+    if (!bits) continue;
+    const slots = engine.slots(name);
+    for (let i = 0; i < bits.length; i++) {
+      if (bits[i]) continue;
+      expect(w.get(name)![i]).toBe(0);
+      for (const s of slots) expect(s[i]).toBe(0);
+    }
+  }
+}
+
+describe.each(impls.map((k) => [k.name, k] as const))("MLP engine on %s kernels", (_name, kernels) => {
+  it("routes layers by density, and its loss and gradients equal tfjs's (1e-4)", () => {
+    const m = masks(1);
+    const net = maskedNet(3, m);
+    const engine = createMlpEngine({ sizes: SIZES, weights: net.snapshot(), masks: m, kernels, optimizer: sgd(0.1) });
+    expect(engine.layers().map((l) => l.mode)).toEqual(["sparse", "dense", "dense"]);
+    const { x, y } = batch(2);
+    const { loss, grads } = engine.gradients(x, y);
+    const ref = lossAndGradients(net, tf.tensor2d(x, [BATCH, SIZES[0]]), tf.tensor1d(y, "int32"));
+    expect(Math.abs(loss - ref.loss.dataSync()[0])).toBeLessThan(1e-4);
+    expect([...grads.keys()].sort()).toEqual([...ref.grads.keys()].sort());
+    for (const [name, g] of grads) expect(maxAbsDiff(g, ref.grads.get(name)!.dataSync()), name).toBeLessThan(1e-4);
+    const logits = engine.predict(x);
+    expect(maxAbsDiff(logits, net.apply(tf.tensor2d(x, [BATCH, SIZES[0]])).dataSync())).toBeLessThan(1e-4);
+    engine.dispose();
+    net.dispose();
+  });
+
+  const optimizers: [string, OptimizerSpec, number][] = [
+    ["SGD", sgd(0.1), 0.1],
+    ["SGD momentum + nesterov + weight decay", sgd(0.05, { momentum: 0.9, nesterov: true, weightDecay: 1e-3 }), 0.05],
+    ["Adam + L2", adam(1e-3, { weightDecay: 1e-3 }), 1e-3],
+    ["AdamW", adamw(2e-3), 2e-3],
+  ];
+  it.each(optimizers)("%s steps with masks give tfjs's weights (1e-5), pruned weights and slots stay 0", (_label, spec, lr) => {
+    const m = masks(5);
+    const net = maskedNet(7, m);
+    const opt = new Optimizer(spec);
+    const engine = createMlpEngine({ sizes: SIZES, weights: net.snapshot(), masks: m, kernels, optimizer: spec });
+    for (let s = 0; s < 6; s++) {
+      const { x, y } = batch(100 + s);
+      const ref = tfjsStep(net, opt, m, x, y, lr);
+      const loss = engine.step(x, y, lr);
+      expect(Math.abs(loss - ref)).toBeLessThan(1e-5);
+    }
+    const mine = engine.weights();
+    for (const [name, p] of net.params) expect(maxAbsDiff(mine.get(name)!, p.dataSync()), name).toBeLessThan(1e-5);
+    for (const [name, p] of net.params) {
+      const slots = opt.slots(name);
+      engine.slots(name).forEach((s, i) => expect(maxAbsDiff(s, slots[i].dataSync()), `${name} slot ${i}`).toBeLessThan(1e-5));
+    }
+    expectPrunedZero(engine, m);
+    engine.dispose();
+    opt.dispose();
+    net.dispose();
+  });
+
+  it("mask changes (incremental sparse update) match the tfjs loop's re-masking", () => {
+    const spec = sgd(0.05, { momentum: 0.9 });
+    const m = masks(9);
+    const net = maskedNet(11, m);
+    const opt = new Optimizer(spec);
+    const engine = createMlpEngine({ sizes: SIZES, weights: net.snapshot(), masks: m, kernels, optimizer: spec });
+    const random = seededRandom(12);
+    for (let s = 0; s < 6; s++) {
+      const { x, y } = batch(200 + s);
+      tfjsStep(net, opt, m, x, y, 0.05);
+      engine.step(x, y, 0.05);
+      if (s % 2 === 1) {
+        // drop 30% of fc1's kept weights, grow as many elsewhere; fc2 becomes sparse-routed
+        const bits = Uint8Array.from(m.get("fc1.kernel")!);
+        const on = [...bits.keys()].filter((i) => bits[i]), off = [...bits.keys()].filter((i) => !bits[i]);
+        const drop = on.filter(() => random() < 0.3);
+        drop.forEach((i) => (bits[i] = 0));
+        off.filter(() => random() < drop.length / off.length).forEach((i) => (bits[i] = 1));
+        m.set("fc1.kernel", bits);
+        if (s === 3) m.set("fc2.kernel", randomMask(SIZES[1] * SIZES[2], 0.25, random));
+        for (const name of ["fc1.kernel", "fc2.kernel"]) {
+          engine.setMask(name, m.get(name));
+          const keep = tf.tensor(m.get(name)!, net.params.get(name)!.shape, "float32");
+          net.params.get(name)!.assign(tf.mul(net.params.get(name)!, keep));
+          opt.maskSlots(name, keep);
+          keep.dispose();
+        }
+      }
+    }
+    expect(engine.layers().map((l) => l.mode)).toEqual(["sparse", "sparse", "dense"]);
+    const mine = engine.weights();
+    for (const [name, p] of net.params) expect(maxAbsDiff(mine.get(name)!, p.dataSync()), name).toBeLessThan(1e-5);
+    expectPrunedZero(engine, m);
+    engine.dispose();
+    opt.dispose();
+    net.dispose();
+  });
+
+  it("sparse and dense routing of the same masks give the same training", () => {
+    const m = masks(13);
+    const net = maskedNet(14, m);
+    const spec = adam(1e-2);
+    const run = (sparseBelow: number) => {
+      const e = createMlpEngine({ sizes: SIZES, weights: net.snapshot(), masks: m, kernels, optimizer: spec, sparseBelow });
+      for (let s = 0; s < 4; s++) e.step(batch(300 + s).x, batch(300 + s).y);
+      const w = new Map([...e.weights()].map(([k, v]) => [k, Float32Array.from(v)]));
+      e.dispose();
+      return w;
+    };
+    const allSparse = run(1), allDense = run(0);
+    for (const [name, w] of allSparse) expect(maxAbsDiff(w, allDense.get(name)!), name).toBeLessThan(1e-5);
+    net.dispose();
+  });
+});
+
+describe("MLP engine argument checks", () => {
+  const kernels = impls[impls.length - 1];
+  const weights = () => mlp(SIZES, { seed: 1 }).snapshot();
+  it("names what is wrong", () => {
+    expect(() => createMlpEngine({ sizes: [3], weights: new Map(), kernels, optimizer: sgd(0.1) })).toThrow(/sizes/);
+    expect(() => createMlpEngine({ sizes: SIZES, weights: new Map(), kernels, optimizer: sgd(0.1) })).toThrow(/fc1\.kernel/);
+    expect(() => createMlpEngine({ sizes: SIZES, weights: weights(), masks: new Map([["fc9.kernel", undefined]]), kernels, optimizer: sgd(0.1) })).toThrow(/masks/);
+    const e = createMlpEngine({ sizes: SIZES, weights: weights(), kernels, optimizer: sgd(0.1) });
+    expect(() => e.step(new Float32Array(5), new Int32Array(1))).toThrow(/x/);
+    expect(() => e.step(new Float32Array(13), Int32Array.of(7))).toThrow(/y\[0\]/);
+    expect(() => e.setMask("fc1.kernel", new Uint8Array(3))).toThrow(/fc1\.kernel/);
+    e.dispose();
+    expect(() => e.step(new Float32Array(13), Int32Array.of(1))).toThrow(/disposed/);
+  });
+});

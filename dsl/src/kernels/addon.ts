@@ -1,0 +1,61 @@
+import { createRequire } from "node:module";
+import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { fileURLToPath } from "node:url";
+import { SparselabError } from "../errors.js";
+import { kernelSet, type RawKernels } from "./kernel-set.js";
+import { heapMemory, type Kernels } from "./types.js";
+
+type F32 = Float32Array;
+type I32 = Int32Array;
+
+/** The prebuilt addon for this platform (dsl/native/prebuilt/<platform>-<arch>/spkernels.node). */
+export const DEFAULT_ADDON_PATH = new URL(`../../native/prebuilt/${process.platform}-${process.arch}/spkernels.node`, import.meta.url);
+
+/** The binding's surface (dsl/native/src/addon.c). */
+interface Binding {
+  readonly supported: boolean;
+  readonly maxThreads: number;
+  readonly version: number;
+  gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: F32, lda: number, b: F32, ldb: number,
+    beta: number, c: F32, ldc: number, bias: F32 | null, relu: boolean, gate: F32 | null, ldg: number, threads: number): void;
+  spmm(m: number, kin: number, nout: number, ptr: I32, idx: I32, val: F32, x: F32, ldx: number, y: F32, ldy: number,
+    bias: F32 | null, relu: boolean, gate: F32 | null, ldg: number, threads: number): void;
+  sddmm(m: number, rows: number, cols: number, rowPtr: I32, colIdx: I32, x: F32, ldx: number, g: F32, ldg: number, out: F32, threads: number): void;
+}
+
+export interface AddonKernelOptions {
+  readonly path?: string | URL;
+  /** Threads per kernel call; default min(2, available cores) — what the kernels were tuned for. */
+  readonly threads?: number;
+}
+
+/**
+ * The N-API C kernels (AVX2/FMA). Throws a SparselabError saying why when the prebuilt is missing,
+ * does not load (other OS, old glibc...), or the CPU lacks AVX2/FMA.
+ */
+export function createAddonKernels(options: AddonKernelOptions = {}, how?: { reason: string; skipped: readonly string[] }): Kernels {
+  const path = options.path ?? DEFAULT_ADDON_PATH;
+  const file = path instanceof URL ? fileURLToPath(path) : path;
+  if (!existsSync(file)) throw new SparselabError(`no prebuilt addon at ${file} (platform ${process.platform}-${process.arch})`);
+  let binding: Binding;
+  try {
+    binding = createRequire(import.meta.url)(file) as Binding;
+  } catch (error) {
+    throw new SparselabError(`the prebuilt addon does not load: ${(error as Error).message.split("\n")[0]}`);
+  }
+  if (binding.version !== 1) throw new SparselabError(`the prebuilt addon has binding version ${binding.version}, expected 1`);
+  if (!binding.supported) throw new SparselabError("this CPU lacks AVX2/FMA");
+  const max = Math.max(1, Math.min(binding.maxThreads, availableParallelism()));
+  const threads = options.threads ?? Math.min(2, max);
+  if (!Number.isInteger(threads) || threads < 1) throw new SparselabError(`createAddonKernels(threads): expected a positive integer, received ${threads}`);
+  const raw: RawKernels = {
+    gemm: (transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, relu, gate, ldg) =>
+      binding.gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, relu, gate, ldg, threads),
+    spmm: (m, kin, nout, ptr, idx, val, x, ldx, y, ldy, bias, relu, gate, ldg) =>
+      binding.spmm(m, kin, nout, ptr, idx, val, x, ldx, y, ldy, bias, relu, gate, ldg, threads),
+    sddmm: (m, rows, cols, rowPtr, colIdx, x, ldx, dy, ldy, out) => binding.sddmm(m, rows, cols, rowPtr, colIdx, x, ldx, dy, ldy, out, threads),
+    dispose: () => {},
+  };
+  return kernelSet("addon", threads, `C AVX2/FMA, ${threads} thread${threads === 1 ? "" : "s"}`, raw, heapMemory, how);
+}

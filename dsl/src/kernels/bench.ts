@@ -1,0 +1,196 @@
+import { loadavg } from "node:os";
+import { createAddonKernels } from "./addon.js";
+import { createJsKernels } from "./js.js";
+import { SparseMatrix } from "./sparse-matrix.js";
+import { fillRandom, randomMask, seededRandom } from "./testing.js";
+import type { KernelName, Kernels } from "./types.js";
+import { createWasmKernels } from "./wasm.js";
+
+/** [batch M, in K, out N]: a layer y[M, N] = x[M, K]·W[K, N]. */
+export type LayerShape = readonly [number, number, number];
+
+export interface KernelBenchOptions {
+  /** Implementations to measure (default: every one that loads here). */
+  readonly implementations?: readonly KernelName[];
+  readonly shapes?: readonly LayerShape[];
+  /** Sparsities of the sparse kernels (default 0.8, 0.9, 0.95, 0.98). */
+  readonly sparsities?: readonly number[];
+  /** Samples per measurement; the median is reported (default 7). */
+  readonly samples?: number;
+  /** Each sample repeats the call for at least this long (default 100 ms; JS: a quarter). */
+  readonly minSampleMs?: number;
+}
+
+export type KernelOp = "gemm NN" | "gemm NT" | "gemm TN" | "spmm fwd" | "spmm dX" | "sddmm dW";
+
+export interface KernelBenchRow {
+  readonly kernels: KernelName;
+  readonly threads: number;
+  /** "128x784x300" = M×K×N. */
+  readonly shape: string;
+  readonly op: KernelOp;
+  /** 0 for gemm. */
+  readonly sparsity: number;
+  /** Median time per call. */
+  readonly ms: number;
+  /** Dense-equivalent: 2·M·K·N / time, whatever the sparsity. */
+  readonly gflops: number;
+  /** Time of the dense gemm that does the same job (fwd: NN, dX: NT, dW: TN) / this time. */
+  readonly speedup: number;
+}
+
+export interface KernelBenchResult {
+  readonly rows: readonly KernelBenchRow[];
+  /** 1-minute load average before and after: other work on the machine skews the numbers. */
+  readonly load: { readonly before: number; readonly after: number };
+}
+
+export const BENCH_SHAPES: readonly LayerShape[] = [[128, 784, 300], [128, 300, 100]];
+
+/**
+ * GFLOP/s of gemm NN / NT / TN (the forward, dX and dW products of a dense layer) and of the
+ * sparse forward, dX and sampled dW at each sparsity, per implementation: medians of repeated
+ * timed runs. Operands live in the kernels' own memory (no copies are timed).
+ */
+export function benchKernels(options: KernelBenchOptions = {}): KernelBenchResult {
+  const before = loadavg()[0];
+  const rows: KernelBenchRow[] = [];
+  for (const kernels of createImplementations(options.implementations)) {
+    try {
+      for (const shape of options.shapes ?? BENCH_SHAPES) rows.push(...benchShape(kernels, shape, options));
+    } finally {
+      kernels.dispose();
+    }
+  }
+  return { rows, load: { before, after: loadavg()[0] } };
+}
+
+function createImplementations(names: readonly KernelName[] = ["addon", "wasm", "js"]): Kernels[] {
+  const out: Kernels[] = [];
+  for (const name of names) {
+    try {
+      out.push(name === "addon" ? createAddonKernels() : name === "wasm" ? createWasmKernels() : createJsKernels());
+    } catch {
+      // not available on this machine
+    }
+  }
+  return out;
+}
+
+function benchShape(k: Kernels, [M, K, N]: LayerShape, options: KernelBenchOptions): KernelBenchRow[] {
+  const samples = options.samples ?? 7;
+  const minMs = options.minSampleMs ?? (k.name === "js" ? 25 : 100);
+  const random = seededRandom(M * 31 + K * 7 + N);
+  const x = fillRandom(k.allocFloat32(M * K), random), dy = fillRandom(k.allocFloat32(M * N), random);
+  const wDense = fillRandom(k.allocFloat32(K * N), random);
+  const y = k.allocFloat32(M * N), dx = k.allocFloat32(M * K), dw = k.allocFloat32(K * N);
+  const flops = 2 * M * K * N;
+  const shape = `${M}x${K}x${N}`;
+  const row = (op: KernelOp, sparsity: number, ms: number, denseMs: number): KernelBenchRow =>
+    ({ kernels: k.name, threads: k.threads, shape, op, sparsity, ms, gflops: flops / (ms * 1e6), speedup: denseMs / ms });
+  const time = (fn: () => void) => medianTime(fn, samples, minMs);
+
+  const nn = time(() => k.gemm(M, N, K, x, wDense, y));
+  const nt = time(() => k.gemm(M, K, N, dy, wDense, dx, { transB: true }));
+  const tn = time(() => k.gemm(K, N, M, x, dy, dw, { transA: true }));
+  const rows = [row("gemm NN", 0, nn, nn), row("gemm NT", 0, nt, nt), row("gemm TN", 0, tn, tn)];
+  for (const sparsity of options.sparsities ?? [0.8, 0.9, 0.95, 0.98]) {
+    const w = SparseMatrix.fromMask(K, N, randomMask(K * N, 1 - sparsity, random), wDense, k);
+    const out = k.allocFloat32(w.nnz);
+    rows.push(row("spmm fwd", sparsity, time(() => k.spmm(M, x, w, y)), nn));
+    rows.push(row("spmm dX", sparsity, time(() => k.spmm(M, dy, w, dx, { transpose: true })), nt));
+    rows.push(row("sddmm dW", sparsity, time(() => k.sddmm(M, x, dy, w, out)), tn));
+    k.free(out);
+    w.dispose();
+  }
+  for (const a of [x, dy, wDense, y, dx, dw]) k.free(a);
+  return rows;
+}
+
+/** Median over `samples` of the mean time per call (ms), each sample ≥ minMs of back-to-back calls. */
+export function medianTime(fn: () => void, samples: number, minMs: number): number {
+  fn(); // warm-up (JIT, scratch buffers, thread start)
+  const times: number[] = [];
+  for (let s = 0; s < samples; s++) {
+    let calls = 0;
+    const start = performance.now();
+    let now = start;
+    do {
+      fn();
+      calls++;
+      now = performance.now();
+    } while (now - start < minMs);
+    times.push((now - start) / calls);
+  }
+  return median(times);
+}
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const h = s.length >> 1;
+  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
+}
+
+/**
+ * The density below which one training step of a layer (forward + dX + dW) is faster sparse
+ * than dense on `kernels`: measured at `densities` and interpolated where the time ratio
+ * crosses 1 (clamped to the measured range).
+ */
+export function measureBreakEven(kernels: Kernels, shape: LayerShape = [128, 784, 300],
+  options: { densities?: readonly number[]; samples?: number; minSampleMs?: number } = {}): { density: number; ratios: { density: number; sparseOverDense: number }[] } {
+  const [M, K, N] = shape;
+  const samples = options.samples ?? 5, minMs = options.minSampleMs ?? (kernels.name === "js" ? 25 : 60);
+  const random = seededRandom(17);
+  const k = kernels;
+  const x = fillRandom(k.allocFloat32(M * K), random), dy = fillRandom(k.allocFloat32(M * N), random);
+  const wDense = fillRandom(k.allocFloat32(K * N), random);
+  const y = k.allocFloat32(M * N), dx = k.allocFloat32(M * K), dw = k.allocFloat32(K * N);
+  const dense = medianTime(() => {
+    k.gemm(M, N, K, x, wDense, y);
+    k.gemm(M, K, N, dy, wDense, dx, { transB: true });
+    k.gemm(K, N, M, x, dy, dw, { transA: true });
+  }, samples, minMs);
+  const ratios: { density: number; sparseOverDense: number }[] = [];
+  for (const density of options.densities ?? [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]) {
+    const w = SparseMatrix.fromMask(K, N, randomMask(K * N, density, random), wDense, k);
+    const out = k.allocFloat32(w.nnz);
+    const sparse = medianTime(() => {
+      k.spmm(M, x, w, y);
+      k.spmm(M, dy, w, dx, { transpose: true });
+      k.sddmm(M, x, dy, w, out);
+    }, samples, minMs);
+    ratios.push({ density, sparseOverDense: sparse / dense });
+    k.free(out);
+    w.dispose();
+  }
+  for (const a of [x, dy, wDense, y, dx, dw]) k.free(a);
+  let density = ratios[0].density;
+  for (let i = 0; i < ratios.length; i++) {
+    const r = ratios[i];
+    if (r.sparseOverDense < 1) density = r.density;
+    if (r.sparseOverDense >= 1) {
+      if (i > 0) {
+        const p = ratios[i - 1];
+        density = p.density + ((1 - p.sparseOverDense) / (r.sparseOverDense - p.sparseOverDense)) * (r.density - p.density);
+      }
+      break;
+    }
+  }
+  return { density, ratios };
+}
+
+/** The rows as a fixed-width table, one line per (implementation, shape, op, sparsity). */
+export function formatKernelBench(result: KernelBenchResult): string {
+  const lines = [
+    `load average (1 min): ${result.load.before.toFixed(2)} before, ${result.load.after.toFixed(2)} after`,
+    "kernels  thr  shape        op        sparsity   ms/call   GFLOP/s   × dense",
+  ];
+  for (const r of result.rows) {
+    lines.push([
+      r.kernels.padEnd(7), String(r.threads).padStart(3), r.shape.padEnd(11), r.op.padEnd(9),
+      (r.sparsity ? `${Math.round(r.sparsity * 100)}%` : "dense").padStart(8),
+      r.ms.toFixed(4).padStart(9), r.gflops.toFixed(1).padStart(9), r.speedup.toFixed(2).padStart(9),
+    ].join("  "));
+  }
+  return lines.join("\n");
+}

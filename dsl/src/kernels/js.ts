@@ -1,0 +1,132 @@
+import { kernelSet, type RawKernels } from "./kernel-set.js";
+import { heapMemory, type Kernels } from "./types.js";
+
+type F32 = Float32Array;
+type I32 = Int32Array;
+
+/**
+ * Plain-JS kernels: the last resort, and the most accurate (sums are kept in float64).
+ * gemm: 4 output rows at a time, accumulating whole rows of op(B) (an axpy form V8 compiles to
+ * tight loops); spmm: "lanes8", 8 batch rows transposed into a scratch block and held in locals;
+ * sddmm: dot products of transposed (feature-major) copies of x and dy.
+ */
+export function createJsKernels(how?: { reason: string; skipped: readonly string[] }): Kernels {
+  return kernelSet("js", 1, "plain JS, 1 thread", jsRaw(), heapMemory, how);
+}
+
+export function jsRaw(): RawKernels {
+  let f64 = new Float64Array(0);
+  let f32 = new Float32Array(0);
+  const f64Scratch = (n: number) => (f64.length >= n ? f64 : (f64 = new Float64Array(n)));
+  const f32Scratch = (n: number) => (f32.length >= n ? f32 : (f32 = new Float32Array(n)));
+
+  return {
+    gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, relu, gate, ldg) {
+      // op(B) as a packed [k, n] array when it is transposed; otherwise B in place.
+      let bp = b, ldbp = ldb;
+      if (transB) {
+        bp = f32Scratch(k * n);
+        ldbp = n;
+        for (let j = 0; j < n; j++) for (let p = 0; p < k; p++) bp[p * n + j] = b[j * ldb + p];
+      }
+      const acc = f64Scratch(4 * n);
+      // op(A)[i, p] = A[i·ars + p·acs]
+      const ars = transA ? 1 : lda, acs = transA ? lda : 1;
+      for (let i0 = 0; i0 < m; i0 += 4) {
+        const rows = Math.min(4, m - i0);
+        acc.fill(0, 0, 4 * n);
+        for (let p = 0; p < k; p++) {
+          const base = i0 * ars + p * acs;
+          const a0 = a[base], a1 = rows > 1 ? a[base + ars] : 0, a2 = rows > 2 ? a[base + 2 * ars] : 0, a3 = rows > 3 ? a[base + 3 * ars] : 0;
+          if (a0 === 0 && a1 === 0 && a2 === 0 && a3 === 0) continue; // ReLU outputs are often 0
+          const bo = p * ldbp;
+          for (let j = 0; j < n; j++) {
+            const bv = bp[bo + j];
+            acc[j] += a0 * bv;
+            acc[n + j] += a1 * bv;
+            acc[2 * n + j] += a2 * bv;
+            acc[3 * n + j] += a3 * bv;
+          }
+        }
+        for (let r = 0; r < rows; r++) {
+          const co = (i0 + r) * ldc, go = (i0 + r) * ldg, ao = r * n;
+          for (let j = 0; j < n; j++) {
+            let v = alpha * acc[ao + j];
+            if (beta !== 0) v += beta * c[co + j];
+            if (bias) v += bias[j];
+            if (relu && !(v > 0)) v = 0;
+            if (gate && !(gate[go + j] > 0)) v = 0;
+            c[co + j] = v;
+          }
+        }
+      }
+    },
+
+    spmm(m, kin, nout, ptr, idx, val, x, ldx, y, ldy, bias, relu, gate, ldg) {
+      spmmLanes8(m, kin, nout, ptr, idx, val, x, ldx, y, ldy, bias, relu, gate, ldg, f32Scratch(8 * kin));
+    },
+
+    sddmm(m, rows, cols, rowPtr, colIdx, x, ldx, dy, ldy, out) {
+      // Feature-major copies: xt[r·m + i] = x[i, r], gt[c·m + i] = dy[i, c].
+      const t = f32Scratch(m * (rows + cols));
+      const gOff = m * rows;
+      for (let i = 0; i < m; i++) {
+        for (let r = 0; r < rows; r++) t[r * m + i] = x[i * ldx + r];
+        for (let c = 0; c < cols; c++) t[gOff + c * m + i] = dy[i * ldy + c];
+      }
+      for (let r = 0; r < rows; r++) {
+        const xo = r * m;
+        for (let j = rowPtr[r], end = rowPtr[r + 1]; j < end; j++) {
+          const go = gOff + colIdx[j] * m;
+          let s0 = 0, s1 = 0, s2 = 0, s3 = 0, i = 0;
+          for (; i + 4 <= m; i += 4) {
+            s0 += t[xo + i] * t[go + i];
+            s1 += t[xo + i + 1] * t[go + i + 1];
+            s2 += t[xo + i + 2] * t[go + i + 2];
+            s3 += t[xo + i + 3] * t[go + i + 3];
+          }
+          for (; i < m; i++) s0 += t[xo + i] * t[go + i];
+          out[j] = s0 + s1 + (s2 + s3);
+        }
+      }
+    },
+
+    dispose() {
+      f64 = new Float64Array(0);
+      f32 = new Float32Array(0);
+    },
+  };
+}
+
+/** Blocks of 8 batch rows: T[k·8 + i] = x[m0 + i, k] (zero past the last row), 8 sums in locals. */
+function spmmLanes8(m: number, kin: number, nout: number, ptr: I32, idx: I32, val: F32, x: F32, ldx: number, y: F32, ldy: number,
+  bias: F32 | null, relu: boolean, gate: F32 | null, ldg: number, T: F32): void {
+  const sums = new Float64Array(8);
+  for (let m0 = 0; m0 < m; m0 += 8) {
+    const rows = Math.min(8, m - m0);
+    for (let i = 0; i < 8; i++) {
+      if (i < rows) {
+        const xo = (m0 + i) * ldx;
+        for (let k = 0; k < kin; k++) T[k * 8 + i] = x[xo + k];
+      } else {
+        for (let k = 0; k < kin; k++) T[k * 8 + i] = 0;
+      }
+    }
+    for (let o = 0; o < nout; o++) {
+      let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+      for (let j = ptr[o], end = ptr[o + 1]; j < end; j++) {
+        const v = val[j], t = idx[j] << 3;
+        a0 += v * T[t]; a1 += v * T[t + 1]; a2 += v * T[t + 2]; a3 += v * T[t + 3];
+        a4 += v * T[t + 4]; a5 += v * T[t + 5]; a6 += v * T[t + 6]; a7 += v * T[t + 7];
+      }
+      sums[0] = a0; sums[1] = a1; sums[2] = a2; sums[3] = a3; sums[4] = a4; sums[5] = a5; sums[6] = a6; sums[7] = a7;
+      const b = bias ? bias[o] : 0;
+      for (let i = 0; i < rows; i++) {
+        let v = sums[i] + b;
+        if (relu && !(v > 0)) v = 0;
+        if (gate && !(gate[(m0 + i) * ldg + o] > 0)) v = 0;
+        y[(m0 + i) * ldy + o] = v;
+      }
+    }
+  }
+}

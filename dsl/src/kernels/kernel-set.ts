@@ -1,0 +1,169 @@
+import { argError, SparselabError } from "../errors.js";
+import { SparseMatrix } from "./sparse-matrix.js";
+import type { GemmOptions, KernelInfo, KernelMemory, KernelName, Kernels, SddmmOptions, SpmmOptions } from "./types.js";
+
+type F32 = Float32Array;
+type I32 = Int32Array;
+
+/**
+ * What an implementation provides: the three kernels with every argument resolved and checked
+ * (extents fit, m, n, k ≥ 1, alpha ≠ 0 for gemm; m, nout ≥ 1 for spmm; m, nnz ≥ 1 for sddmm).
+ * `gate`'s and `bias`'s absence is `null`.
+ */
+export interface RawKernels {
+  gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: F32, lda: number, b: F32, ldb: number,
+    beta: number, c: F32, ldc: number, bias: F32 | null, relu: boolean, gate: F32 | null, ldg: number): void;
+  /** y[i, o] = Σ_{j ∈ [ptr[o], ptr[o+1])} val[j]·x[i, idx[j]], then the epilogue. */
+  spmm(m: number, kin: number, nout: number, ptr: I32, idx: I32, val: F32, x: F32, ldx: number, y: F32, ldy: number,
+    bias: F32 | null, relu: boolean, gate: F32 | null, ldg: number): void;
+  /** out[j] = Σᵢ x[i, r(j)]·dy[i, colIdx[j]] over the CSR (rowPtr, colIdx). */
+  sddmm(m: number, rows: number, cols: number, rowPtr: I32, colIdx: I32, x: F32, ldx: number, dy: F32, ldy: number, out: F32): void;
+  dispose(): void;
+}
+
+/** Elements a row-major [rows, cols] operand with leading dimension ld spans. */
+export function extent(rows: number, cols: number, ld: number): number {
+  return rows === 0 || cols === 0 ? 0 : (rows - 1) * ld + cols;
+}
+
+/** Wraps an implementation with argument checking and defaults: the public `Kernels`. */
+export function kernelSet(name: KernelName, threads: number, detail: string, raw: RawKernels, memory: KernelMemory,
+  how: { reason: string; skipped: readonly string[] } = { reason: "created directly", skipped: [] }): Kernels {
+  const info: KernelInfo = Object.freeze({ name, reason: how.reason, skipped: Object.freeze([...how.skipped]), detail });
+  let disposed = false;
+  const live = (call: string) => {
+    if (disposed) throw new SparselabError(`kernels.${call}: the ${name} kernels were disposed`);
+  };
+  return Object.freeze({
+    name,
+    threads,
+    info,
+    allocFloat32: (length: number) => memory.allocFloat32(checkCount("kernels.allocFloat32", "length", length)),
+    allocInt32: (length: number) => memory.allocInt32(checkCount("kernels.allocInt32", "length", length)),
+    free: (array: F32 | I32) => memory.free(array),
+    owns: (array: F32 | I32) => memory.owns(array),
+
+    gemm(m: number, n: number, k: number, a: F32, b: F32, c: F32, o: GemmOptions = {}): void {
+      const call = "kernels.gemm";
+      live("gemm");
+      checkCount(call, "m", m);
+      checkCount(call, "n", n);
+      checkCount(call, "k", k);
+      const transA = checkBool(call, "transA", o.transA), transB = checkBool(call, "transB", o.transB);
+      const alpha = checkFinite(call, "alpha", o.alpha ?? 1), beta = checkFinite(call, "beta", o.beta ?? 0);
+      const [ar, ac] = transA ? [k, m] : [m, k];
+      const [br, bc] = transB ? [n, k] : [k, n];
+      const lda = checkLd(call, "lda", o.lda, ac), ldb = checkLd(call, "ldb", o.ldb, bc), ldc = checkLd(call, "ldc", o.ldc, n);
+      const ldg = checkLd(call, "ldg", o.ldg ?? o.ldc, n);
+      const used = m > 0 && n > 0 && k > 0 && alpha !== 0;
+      checkArray(call, "a", a, used ? extent(ar, ac, lda) : 0);
+      checkArray(call, "b", b, used ? extent(br, bc, ldb) : 0);
+      checkArray(call, "c", c, extent(m, n, ldc));
+      const bias = optional(call, "bias", o.bias, n), gate = optional(call, "gate", o.gate, extent(m, n, ldg));
+      const relu = checkBool(call, "relu", o.relu);
+      if (m === 0 || n === 0) return;
+      if (!used) return scaleOnly(m, n, beta, c, ldc, bias, relu, gate, ldg);
+      noOverlap(call, "c", c, extent(m, n, ldc), [["a", a, extent(ar, ac, lda)], ["b", b, extent(br, bc, ldb)]]);
+      raw.gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, relu, gate, ldg);
+    },
+
+    spmm(m: number, x: F32, w: SparseMatrix, y: F32, o: SpmmOptions = {}): void {
+      const call = "kernels.spmm";
+      live("spmm");
+      checkCount(call, "m", m);
+      if (!(w instanceof SparseMatrix)) throw argError(call, "w", "a SparseMatrix", w);
+      const transpose = checkBool(call, "transpose", o.transpose);
+      const [kin, nout] = transpose ? [w.cols, w.rows] : [w.rows, w.cols];
+      const ldx = checkLd(call, "ldx", o.ldx, kin), ldy = checkLd(call, "ldy", o.ldy, nout), ldg = checkLd(call, "ldg", o.ldg ?? o.ldy, nout);
+      checkArray(call, "x", x, extent(m, kin, ldx));
+      checkArray(call, "y", y, extent(m, nout, ldy));
+      const bias = optional(call, "bias", o.bias, nout), gate = optional(call, "gate", o.gate, extent(m, nout, ldg));
+      const relu = checkBool(call, "relu", o.relu);
+      if (m === 0 || nout === 0) return;
+      noOverlap(call, "y", y, extent(m, nout, ldy), [["x", x, extent(m, kin, ldx)]]);
+      if (transpose) raw.spmm(m, kin, nout, w.rowPtr, w.colIdx, w.values, x, ldx, y, ldy, bias, relu, gate, ldg);
+      else raw.spmm(m, kin, nout, w.colPtr, w.rowIdx, w.cscValues, x, ldx, y, ldy, bias, relu, gate, ldg);
+    },
+
+    sddmm(m: number, x: F32, dy: F32, w: SparseMatrix, out: F32, o: SddmmOptions = {}): void {
+      const call = "kernels.sddmm";
+      live("sddmm");
+      checkCount(call, "m", m);
+      if (!(w instanceof SparseMatrix)) throw argError(call, "w", "a SparseMatrix", w);
+      const ldx = checkLd(call, "ldx", o.ldx, w.rows), ldy = checkLd(call, "ldy", o.ldy, w.cols);
+      checkArray(call, "x", x, extent(m, w.rows, ldx));
+      checkArray(call, "dy", dy, extent(m, w.cols, ldy));
+      checkArray(call, "out", out, w.nnz);
+      if (w.nnz === 0) return;
+      if (m === 0) return void out.fill(0, 0, w.nnz);
+      noOverlap(call, "out", out, w.nnz, [["x", x, extent(m, w.rows, ldx)], ["dy", dy, extent(m, w.cols, ldy)]]);
+      raw.sddmm(m, w.rows, w.cols, w.rowPtr, w.colIdx, x, ldx, dy, ldy, out);
+    },
+
+    dispose(): void {
+      if (disposed) return;
+      disposed = true;
+      raw.dispose();
+    },
+  });
+}
+
+/** k = 0 or alpha = 0: C = beta·C, then the epilogue (A and B are not read). */
+function scaleOnly(m: number, n: number, beta: number, c: F32, ldc: number, bias: F32 | null, relu: boolean, gate: F32 | null, ldg: number): void {
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let v = beta === 0 ? 0 : beta * c[i * ldc + j];
+      if (bias) v += bias[j];
+      if (relu && !(v > 0)) v = 0;
+      if (gate && !(gate[i * ldg + j] > 0)) v = 0;
+      c[i * ldc + j] = v;
+    }
+  }
+}
+
+function checkCount(call: string, arg: string, value: unknown): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > 2 ** 31 - 1) {
+    throw argError(call, arg, "a non-negative integer", value);
+  }
+  return value;
+}
+
+function checkBool(call: string, arg: string, value: unknown): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== "boolean") throw argError(call, arg, "a boolean", value);
+  return value;
+}
+
+function checkFinite(call: string, arg: string, value: unknown): number {
+  if (typeof value !== "number" || !Number.isFinite(value)) throw argError(call, arg, "a finite number", value);
+  return value;
+}
+
+function checkLd(call: string, arg: string, value: unknown, cols: number): number {
+  if (value === undefined) return Math.max(cols, 1);
+  if (typeof value !== "number" || !Number.isInteger(value) || value < Math.max(cols, 1) || value > 2 ** 31 - 1) {
+    throw argError(call, arg, `an integer ≥ ${Math.max(cols, 1)} (the row length)`, value);
+  }
+  return value;
+}
+
+function checkArray(call: string, arg: string, value: unknown, need: number): void {
+  if (!(value instanceof Float32Array)) throw argError(call, arg, "a Float32Array", value);
+  if (value.length < need) throw argError(call, arg, `a Float32Array of at least ${need} elements`, value);
+}
+
+function optional(call: string, arg: string, value: unknown, need: number): F32 | null {
+  if (value === undefined || value === null) return null;
+  checkArray(call, arg, value, need);
+  return value as F32;
+}
+
+/** The output must not share memory with an input: the kernels read inputs while writing it. */
+function noOverlap(call: string, arg: string, out: F32, outLength: number, inputs: [string, F32, number][]): void {
+  const o0 = out.byteOffset, o1 = o0 + 4 * outLength;
+  for (const [name, a, length] of inputs) {
+    if (a.buffer !== out.buffer) continue;
+    const a0 = a.byteOffset, a1 = a0 + 4 * length;
+    if (a0 < o1 && o0 < a1) throw new SparselabError(`${call}(${arg}): overlaps input ${name}; the output must be a separate array`);
+  }
+}

@@ -1,0 +1,105 @@
+import type { SparseMatrix } from "./sparse-matrix.js";
+
+export const KERNEL_NAMES = ["addon", "wasm", "js"] as const;
+/** `addon`: N-API C (AVX2/FMA, threads); `wasm`: WebAssembly SIMD128; `js`: plain JS (the reference). */
+export type KernelName = (typeof KERNEL_NAMES)[number];
+
+/**
+ * Where kernel operands live. The WASM kernels work in place only on arrays from their own memory
+ * (anything else is copied in and out on each call), so long-lived operands — weights, sparse
+ * formats, activation buffers — should come from `allocFloat32` / `allocInt32`.
+ */
+export interface KernelMemory {
+  /** A zero-filled array the kernels can use without copying. */
+  allocFloat32(length: number): Float32Array;
+  allocInt32(length: number): Int32Array;
+  /** Returns an array from `alloc*` (other arrays are ignored). Using it afterwards is a bug. */
+  free(array: Float32Array | Int32Array): void;
+  /** Whether the kernels use `array` in place (always true except for WASM's foreign arrays). */
+  owns(array: Float32Array | Int32Array): boolean;
+}
+
+/** Plain JS heap arrays: what the addon and the JS kernels use. */
+export const heapMemory: KernelMemory = Object.freeze({
+  allocFloat32: (length: number) => new Float32Array(length),
+  allocInt32: (length: number) => new Int32Array(length),
+  free: () => {},
+  owns: () => true,
+});
+
+/**
+ * Applied to each output element v at (row i, column j), in this order:
+ * `v += bias[j]`, `v = max(v, 0)` when `relu`, `v = gate[i, j] > 0 ? v : 0` when `gate` is given.
+ * The gate is ReLU's backward pass: dH = (dZ·Wᵀ) ⊙ [H > 0] with `gate: H`.
+ */
+export interface Epilogue {
+  readonly bias?: Float32Array;
+  readonly relu?: boolean;
+  /** Same layout as the output, leading dimension `ldg` (default: the output's). */
+  readonly gate?: Float32Array;
+  readonly ldg?: number;
+}
+
+/** C[m, n] = alpha · op(A)[m, k] · op(B)[k, n] + beta · C, then the epilogue. Row-major. */
+export interface GemmOptions extends Epilogue {
+  /** op(A) = Aᵀ: A is stored [k, m]. */
+  readonly transA?: boolean;
+  /** op(B) = Bᵀ: B is stored [n, k]. */
+  readonly transB?: boolean;
+  readonly alpha?: number;
+  /** 0 (default) overwrites C without reading it, so C may hold garbage or NaN. */
+  readonly beta?: number;
+  /** Leading dimensions (elements between consecutive rows as stored); default: packed. */
+  readonly lda?: number;
+  readonly ldb?: number;
+  readonly ldc?: number;
+}
+
+/** Y = X·W (W's CSC) or, with `transpose`, Y = X·Wᵀ (W's CSR); X and Y row-major [m, ·]. */
+export interface SpmmOptions extends Epilogue {
+  readonly transpose?: boolean;
+  readonly ldx?: number;
+  readonly ldy?: number;
+}
+
+export interface SddmmOptions {
+  readonly ldx?: number;
+  readonly ldy?: number;
+}
+
+/** How a kernel set was chosen (see `loadKernels`). */
+export interface KernelInfo {
+  readonly name: KernelName;
+  /** "requested", "SPARSELAB_KERNELS", "best available" or "created directly". */
+  readonly reason: string;
+  /** Implementations tried before this one, each with why it was skipped. */
+  readonly skipped: readonly string[];
+  /** E.g. "C AVX2/FMA, 2 threads" or "WebAssembly SIMD128, 1 thread". */
+  readonly detail: string;
+}
+
+/**
+ * Dense and sparse fp32 kernels on row-major typed arrays. Every implementation computes the same
+ * thing (to float32 rounding); they differ in speed only.
+ */
+export interface Kernels extends KernelMemory {
+  readonly name: KernelName;
+  readonly threads: number;
+  readonly info: KernelInfo;
+  /** C = alpha·op(A)·op(B) + beta·C (+ bias, ReLU, gate). */
+  gemm(m: number, n: number, k: number, a: Float32Array, b: Float32Array, c: Float32Array, options?: GemmOptions): void;
+  /**
+   * Sparse weight W [rows, cols] times row-major activations, "lanes = batch":
+   * forward `y[m, cols] = x[m, rows]·W`, or with `transpose` `y[m, rows] = x[m, cols]·Wᵀ` (dX).
+   * `y` is overwritten (then the epilogue; a bias has one entry per output column).
+   */
+  spmm(m: number, x: Float32Array, w: SparseMatrix, y: Float32Array, options?: SpmmOptions): void;
+  /**
+   * Sampled dense-dense product, the gradient of a sparse weight: for every nonzero j = (r, c) of
+   * `w`, `out[j] = Σᵢ x[i, r]·dy[i, c]` (x [m, rows], dy [m, cols]); `out` is in CSR order,
+   * like `w.values`.
+   */
+  sddmm(m: number, x: Float32Array, dy: Float32Array, w: SparseMatrix, out: Float32Array, options?: SddmmOptions): void;
+  /** Releases worker threads and memory; the kernels must not be used afterwards. */
+  dispose(): void;
+}

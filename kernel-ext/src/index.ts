@@ -1,0 +1,14 @@
+export { show, bundleOf, type ShowOptions } from "./display/show.js";
+export { DISPLAY, bundleMetadata, type Displayable, type MimeBundle, type MimeMetadata } from "./display/protocol.js";
+export { inKernel } from "./display/sink.js";
+export { Chart } from "./charts/chart.js";
+export { chartBundle } from "./charts/render.js";
+export { trainingCurves, type HistoryLike, type LabelledHistories } from "./charts/training.js";
+export { accuracyVsSparsity, lotteryCurve, type SparsityPoint, type LotteryPoint, type CurveOptions } from "./charts/curves.js";
+export { layerDensities, maskTimeline, type DensitySource, type MaskUpdate } from "./charts/masks.js";
+export { maskHeatmap, maskGrid, type MaskGrid, type MaskLike, type HeatmapOptions } from "./charts/heatmap.js";
+export { soupChart, type SoupPoint, type SoupKind } from "./charts/soup.js";
+export type { ChartOptions } from "./charts/validate.js";
+export { table, toDataFrame, Table, type TableOptions } from "./tables/table.js";
+export { progressBar, type ProgressBar, type ProgressOptions, type ProgressOutput } from "./progress/bar.js";
+export type { ProgressState } from "./progress/render.js";
