@@ -3,23 +3,22 @@ import { describe, expect, it } from "vitest";
 
 /**
  * LeNet-300-100 on the embedded Fashion-MNIST subset (9,000 train after the 10% validation
- * hold-out, 2,000 test), 3 epochs of SGD 0.1 / momentum 0.9, batch 128, seed 1.
+ * hold-out, 2,000 test, standardised pixels), 5 epochs of SGD 0.05 / momentum 0.9 with cosine decay,
+ * batch 128, seed 1.
  *
- * Reference for the bars below: the same setup in PyTorch 1.13 (Kaiming-normal init, zero biases,
- * 9,000 of the 10,000 embedded train examples) reaches 0.786–0.825 dense test accuracy over seeds
- * 0–3 (lr 0.1: 0.786 / 0.809 / 0.811 / 0.820). sparselab measured (wasm, seeds 1–4):
- * ERK 90% random 0.8125 / 0.8075 / 0.7995 / 0.758, dense 0.7895 / 0.831 / 0.812 / 0.8145.
- * So a dense bar of 0.84 is out of reach of this recipe at this scale (in any framework); the
- * dense bar is set under the PyTorch range instead.
+ * Measured (wasm, seeds 1–3): dense 0.851 / 0.850 / 0.844, ERK 90% random 0.8345 / 0.8355 / 0.831.
+ * For reference, on raw [0, 1] pixels with SGD 0.1 / momentum 0.9 for 3 epochs, dense gave
+ * 0.79–0.83 here and 0.786–0.825 in PyTorch 1.13 (seeds 0–3): standardising the input is what
+ * lifts dense past 0.84 at this scale.
  */
 const SPARSE_BAR = 0.8;
-const DENSE_BAR = 0.78;
+const DENSE_BAR = 0.84;
 
 describe("accuracy on embedded Fashion-MNIST", () => {
-  it("LeNet-300-100: ERK 90% random pruning ≥ 0.80 and dense ≥ 0.78 test accuracy in 3 epochs", { timeout: 300_000 }, async () => {
+  it("LeNet-300-100: ERK 90% random pruning ≥ 0.80 and dense ≥ 0.84 test accuracy in 5 epochs", { timeout: 300_000 }, async () => {
     const data = await sl.datasets.fashionMnist({ source: "embedded" });
     expect([data.source, data.train.size, data.test.size]).toEqual(["embedded", 9000, 2000]);
-    const train = { data, epochs: 3, batchSize: 128, optimizer: sl.sgd(0.1, { momentum: 0.9 }) };
+    const train = { data, epochs: 5, batchSize: 128, optimizer: sl.sgd(0.05, { momentum: 0.9 }), schedule: sl.cosineLr() };
 
     const net = sl.nets.mlp([784, 300, 100, 10], { seed: 1 });
     const sparse = await net.sparsify().erk(0.9).random({ seed: 1 }).train(train).run();

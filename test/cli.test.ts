@@ -112,7 +112,7 @@ describe("sparselab train", () => {
       data: { name: "synthetic" },
       sparsity: { name: "erk", sparsity: 0.8 },
       criterion: { name: "snip", seed: 3 },
-      train: { epochs: 1, batchSize: 64, seed: 3, optimizer: { name: "sgd", lr: 0.1, momentum: 0.9 } },
+      train: { epochs: 1, batchSize: 64, seed: 3, schedule: { kind: "cosine" }, optimizer: { name: "sgd", lr: 0.05, momentum: 0.9 } },
     });
     const file = join(dir, "recipe.json");
     writeFileSync(file, printed.stdout);

@@ -30,19 +30,25 @@ export interface Dataset {
   readonly test: Split;
 }
 
-/**
- * Copies the rows `indices` of `source` (`features` values per row) into a new Float32Array,
- * divided by `divisor` (255 turns IDX bytes into pixels in [0, 1]).
- */
-export function gatherRows(source: Uint8Array | Float32Array, features: number, indices: ArrayLike<number>, divisor = 1): Float32Array {
+/** value · scale + shift: how raw values (e.g. IDX bytes) become model inputs. */
+export interface PixelTransform {
+  readonly scale: number;
+  readonly shift: number;
+}
+
+const IDENTITY: PixelTransform = { scale: 1, shift: 0 };
+
+/** Copies the rows `indices` of `source` (`features` values per row) into a new Float32Array, transformed. */
+export function gatherRows(source: Uint8Array | Float32Array, features: number, indices: ArrayLike<number>, transform = IDENTITY): Float32Array {
   const out = new Float32Array(indices.length * features);
+  const { scale, shift } = transform;
   for (let r = 0; r < indices.length; r++) {
     const from = indices[r] * features;
     const to = r * features;
-    if (divisor === 1) {
+    if (scale === 1 && shift === 0) {
       out.set(source.subarray(from, from + features), to);
     } else {
-      for (let f = 0; f < features; f++) out[to + f] = source[from + f] / divisor;
+      for (let f = 0; f < features; f++) out[to + f] = source[from + f] * scale + shift;
     }
   }
   return out;
@@ -60,16 +66,16 @@ export function selectExamples(split: Split, indices: ArrayLike<number>): Split 
   return { x: gatherRows(split.x, features, indices), y: gatherLabels(split.y, indices), size: indices.length };
 }
 
-/** Raw examples before they become splits: IDX bytes (divisor 255) or ready pixels (divisor 1). */
+/** Raw examples before they become splits: IDX bytes with their pixel transform, or ready values. */
 export interface Examples {
   readonly x: Uint8Array | Float32Array;
   readonly y: ArrayLike<number>;
   readonly features: number;
-  readonly divisor: number;
+  readonly transform: PixelTransform;
 }
 
 function toSplit(examples: Examples, indices: Int32Array): Split {
-  return { x: gatherRows(examples.x, examples.features, indices, examples.divisor), y: gatherLabels(examples.y, indices), size: indices.length };
+  return { x: gatherRows(examples.x, examples.features, indices, examples.transform), y: gatherLabels(examples.y, indices), size: indices.length };
 }
 
 /** All of `examples` as one split. */

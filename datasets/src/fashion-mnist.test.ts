@@ -43,8 +43,17 @@ afterEach(() => {
 });
 
 describe("the embedded subset", () => {
-  it("has 1,000 train and 200 test examples per class, pixels in [0, 1]", async () => {
-    const data = await fashionMnist({ source: "embedded", validation: 0 });
+  it("standardises pixels by default: (p/255 − 0.286) / 0.353", async () => {
+    const [unit, standard] = await Promise.all([
+      fashionMnist({ source: "embedded", validation: 0, pixels: "unit" }),
+      fashionMnist({ source: "embedded", validation: 0 }),
+    ]);
+    for (const i of [0, 1234, 500_000]) expect(standard.train.x[i]).toBeCloseTo((unit.train.x[i] - 0.286) / 0.353, 5);
+    await expect(fashionMnist({ pixels: "raw" as "unit" })).rejects.toThrow(/^fashionMnist\(options\.pixels\): expected one of .*received "raw"/);
+  });
+
+  it("has 1,000 train and 200 test examples per class, pixels in [0, 1] when asked", async () => {
+    const data = await fashionMnist({ source: "embedded", validation: 0, pixels: "unit" });
     expect(data.source).toBe("embedded");
     expect(data.inputShape).toEqual([28, 28, 1]);
     expect([data.features, data.numClasses, data.classNames.length]).toEqual([784, 10, 10]);
@@ -73,7 +82,7 @@ describe("the embedded subset", () => {
     const data = await fashionMnist({ source: "embedded" });
     expect([data.train.size, data.validation.size, data.test.size]).toEqual([9_000, 1_000, 2_000]);
     expect(classCounts(data.validation)).toEqual(new Array(10).fill(100));
-    expect(data.spec).toEqual({ name: "fashion-mnist", source: "embedded", validation: 0.1, splitSeed: 0 });
+    expect(data.spec).toEqual({ name: "fashion-mnist", source: "embedded", validation: 0.1, splitSeed: 0, pixels: "standard" });
   });
 
   it("refuses a copy whose file differs from the manifest", async () => {
@@ -131,7 +140,7 @@ describe("the full set from the Debian package", () => {
   it.skipIf(!existsSync(DEBIAN_FASHION_MNIST_PATH))("loads 60,000 train and 10,000 test examples and contains the embedded subset", async () => {
     const full = await fashionMnist({ source: "full", validation: 0 });
     expect(full.source).toBe("full");
-    expect(full.spec).toEqual({ name: "fashion-mnist", source: "full", validation: 0, splitSeed: 0 });
+    expect(full.spec).toEqual({ name: "fashion-mnist", source: "full", validation: 0, splitSeed: 0, pixels: "standard" });
     expect(classCounts(full.train)).toEqual(new Array(10).fill(6_000));
     expect(classCounts(full.test)).toEqual(new Array(10).fill(1_000));
 

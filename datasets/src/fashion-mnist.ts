@@ -3,7 +3,7 @@
  * one was used is recorded in `dataset.source` and `dataset.spec`, so a result always says what
  * data it came from.
  */
-import { splitOffValidation, wholeSplit, type Dataset } from "./dataset.js";
+import { splitOffValidation, wholeSplit, type Dataset, type PixelTransform } from "./dataset.js";
 import { readEmbedded } from "./embedded.js";
 import { argName, describe, invalid, type ArgName } from "./errors.js";
 import {
@@ -26,9 +26,12 @@ export interface FashionMnistOptions {
   readonly validation?: number;
   /** Chooses the validation examples (default 0). */
   readonly splitSeed?: number;
+  /** "standard" (default): centred and scaled by the training set's pixel mean and std; "unit": pixels in [0, 1]. */
+  readonly pixels?: "standard" | "unit";
 }
 
-const OPTION_KEYS = ["source", "path", "validation", "splitSeed"] as const;
+export const FASHION_MNIST_OPTION_KEYS = ["source", "path", "validation", "splitSeed", "pixels"] as const;
+const PIXELS = ["standard", "unit"] as const;
 const SOURCES = ["auto", "full", "embedded"] as const;
 
 type Found = { readonly source: "full"; readonly folder: string; readonly where: string } | { readonly source: "embedded" };
@@ -65,15 +68,31 @@ function locateSource(source: (typeof SOURCES)[number], path: string | undefined
   return { source: "embedded" };
 }
 
-function examples(part: ImagesAndLabels) {
-  return { x: part.images, y: part.labels, features: part.imageDims[0] * part.imageDims[1], divisor: 255 };
+/**
+ * Pixel mean and standard deviation of the official 60k training images (in [0, 1] units).
+ * "standard" inputs are centred and scaled by them, as PyTorch recipes do with Normalize;
+ * SGD on a ReLU MLP trains markedly better on them than on raw [0, 1] pixels.
+ */
+const PIXEL_MEAN = 0.286;
+const PIXEL_STD = 0.353;
+
+function pixelTransform(pixels: "unit" | "standard"): PixelTransform {
+  return pixels === "unit"
+    ? { scale: 1 / 255, shift: 0 }
+    : { scale: 1 / (255 * PIXEL_STD), shift: -PIXEL_MEAN / PIXEL_STD };
 }
 
-type ResolvedSpec = FashionMnistSpec & { readonly source: "full" | "embedded"; readonly validation: number; readonly splitSeed: number };
+function examples(part: ImagesAndLabels, pixels: "unit" | "standard") {
+  return { x: part.images, y: part.labels, features: part.imageDims[0] * part.imageDims[1], transform: pixelTransform(pixels) };
+}
+
+type ResolvedSpec = FashionMnistSpec & {
+  readonly source: "full" | "embedded"; readonly validation: number; readonly splitSeed: number; readonly pixels: "unit" | "standard";
+};
 
 function assemble(raw: RawFashionMnist, spec: ResolvedSpec, name: ArgName): Dataset {
   const [height, width] = raw.train.imageDims;
-  const { train, validation } = splitOffValidation(examples(raw.train), spec.validation, spec.splitSeed, name("validation"));
+  const { train, validation } = splitOffValidation(examples(raw.train, spec.pixels), spec.validation, spec.splitSeed, name("validation"));
   return {
     name: "fashion-mnist",
     source: spec.source,
@@ -84,29 +103,31 @@ function assemble(raw: RawFashionMnist, spec: ResolvedSpec, name: ArgName): Data
     classNames: FASHION_MNIST_CLASS_NAMES,
     train,
     validation,
-    test: wholeSplit(examples(raw.test)),
+    test: wholeSplit(examples(raw.test, spec.pixels)),
   };
 }
 
 /** Validates `input` (options or a spec; `extraKeys` admits a spec's `name`) and loads the data. */
 export async function loadFashionMnist(input: unknown, name: ArgName, extraKeys: readonly string[] = []): Promise<Dataset> {
-  const options = expectOptions(input, name(), [...extraKeys, ...OPTION_KEYS]);
+  const options = expectOptions(input, name(), [...extraKeys, ...FASHION_MNIST_OPTION_KEYS]);
   const source = options.source === undefined ? "auto" : expectOneOf(options.source, name("source"), SOURCES);
   const path = options.path === undefined ? undefined : expectNonEmptyString(options.path, name("path"));
   const validation = options.validation === undefined ? 0.1 : expectValidation(options.validation, name("validation"));
   const splitSeed = options.splitSeed === undefined ? 0 : expectInteger(options.splitSeed, name("splitSeed"));
+  const pixels = options.pixels === undefined ? "standard" : expectOneOf(options.pixels, name("pixels"), PIXELS);
 
   const found = locateSource(source, path, name);
   const raw = found.source === "full"
     ? await readFashionMnistFolder(found.where, found.folder, officialContents(found.where))
     : await readEmbedded(name());
   // The resolved source goes into the spec, so reloading it never silently swaps full for embedded.
-  const spec: ResolvedSpec = { name: "fashion-mnist", source: found.source, validation, splitSeed, ...(path === undefined ? {} : { path }) };
+  const spec: ResolvedSpec = { name: "fashion-mnist", source: found.source, validation, splitSeed, pixels, ...(path === undefined ? {} : { path }) };
   return assemble(raw, spec, name);
 }
 
 /**
- * Fashion-MNIST with pixels in [0, 1] and a stratified validation split held out of train.
+ * Fashion-MNIST with standardised pixels (or [0, 1] with `pixels: "unit"`) and a stratified
+ * validation split held out of train.
  *
  * @example
  * const data = await fashionMnist({ validation: 5000, splitSeed: 1 });

@@ -8,5 +8,5 @@ export {
   DEBIAN_FASHION_MNIST_PATH, FASHION_MNIST_CLASS_NAMES, FASHION_MNIST_ENV, FASHION_MNIST_FILES, FASHION_MNIST_SHA256,
 } from "./fashion-mnist-files.js";
 export { synthetic, type SyntheticOptions } from "./synthetic.js";
-export { loadDataset, DATASET_NAMES, type DatasetSpec, type FashionMnistSpec, type SyntheticSpec } from "./spec.js";
+export { loadDataset, DATASET_NAMES, DATASET_SPEC_KEYS, type DatasetSpec, type FashionMnistSpec, type SyntheticSpec } from "./spec.js";
 export { encodeIdx, parseIdx, readIdxFile, type IdxArray } from "./idx.js";

@@ -21,7 +21,7 @@ describe("loadDataset", () => {
 
   it("names unknown keys, wrong types and unknown datasets", async () => {
     await expect(loadDataset({ name: "fashion-mnist", subset: "embedded" } as unknown as DatasetSpec)).rejects.toThrow(
-      /^loadDataset\(spec\): expected only the keys name, source, path, validation, splitSeed, received unknown key "subset"$/,
+      /^loadDataset\(spec\): expected only the keys name, source, path, validation, splitSeed, pixels, received unknown key "subset"$/,
     );
     await expect(loadDataset({ name: "synthetic", seed: "1" } as unknown as DatasetSpec)).rejects.toThrow(/^loadDataset\(spec\.seed\): expected an integer, received "1"$/);
     await expect(loadDataset({ name: "fashion-mnist", source: "web" } as unknown as DatasetSpec)).rejects.toThrow(

@@ -4,8 +4,8 @@
  */
 import type { Dataset } from "./dataset.js";
 import { argName, describe, invalid } from "./errors.js";
-import { loadFashionMnist, type FashionMnistOptions } from "./fashion-mnist.js";
-import { loadSynthetic, type SyntheticOptions } from "./synthetic.js";
+import { FASHION_MNIST_OPTION_KEYS, loadFashionMnist, type FashionMnistOptions } from "./fashion-mnist.js";
+import { loadSynthetic, SYNTHETIC_OPTION_KEYS, type SyntheticOptions } from "./synthetic.js";
 
 export interface FashionMnistSpec extends FashionMnistOptions {
   readonly name: "fashion-mnist";
@@ -18,6 +18,12 @@ export interface SyntheticSpec extends SyntheticOptions {
 export type DatasetSpec = FashionMnistSpec | SyntheticSpec;
 
 export const DATASET_NAMES = ["fashion-mnist", "synthetic"] as const satisfies readonly DatasetSpec["name"][];
+
+/** The keys each dataset's spec accepts, so a recipe can be checked before its data loads. */
+export const DATASET_SPEC_KEYS = {
+  "fashion-mnist": ["name", ...FASHION_MNIST_OPTION_KEYS],
+  synthetic: ["name", ...SYNTHETIC_OPTION_KEYS],
+} as const satisfies Record<DatasetSpec["name"], readonly string[]>;
 
 /**
  * Loads the dataset a spec describes, validating it first: unknown keys and wrong types are

@@ -31,7 +31,7 @@ export interface SyntheticOptions {
   readonly splitSeed?: number;
 }
 
-const OPTION_KEYS = ["train", "test", "validation", "inputShape", "features", "numClasses", "noise", "seed", "splitSeed"] as const;
+export const SYNTHETIC_OPTION_KEYS = ["train", "test", "validation", "inputShape", "features", "numClasses", "noise", "seed", "splitSeed"] as const;
 
 function expectInputShape(value: unknown, where: string): InputShape {
   const ok = Array.isArray(value) && value.length === 3 && value.every((d) => Number.isSafeInteger(d) && d >= 1);
@@ -58,12 +58,12 @@ function generate(prototypes: Float32Array, numClasses: number, count: number, n
       x[i * features + f] = Math.min(1, Math.max(0, pixel));
     }
   }
-  return { x, y, features, divisor: 1 };
+  return { x, y, features, transform: { scale: 1, shift: 0 } };
 }
 
 /** Validates `input` (options or a spec; `extraKeys` admits a spec's `name`) and generates the data. */
 export function loadSynthetic(input: unknown, name: ArgName, extraKeys: readonly string[] = []): Dataset {
-  const options = expectOptions(input, name(), [...extraKeys, ...OPTION_KEYS]);
+  const options = expectOptions(input, name(), [...extraKeys, ...SYNTHETIC_OPTION_KEYS]);
   const inputShape = resolveInputShape(options, name);
   const spec: SyntheticSpec & Required<Omit<SyntheticSpec, "features">> = {
     name: "synthetic",

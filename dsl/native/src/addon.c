@@ -8,6 +8,11 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "spk.h"
+#include "update.h"
+
+#ifndef SPK_SOURCE_HASH
+#define SPK_SOURCE_HASH 0 /* set by build.sh */
+#endif
 
 static int cpu_ok(void) {
   __builtin_cpu_init();
@@ -137,6 +142,65 @@ static napi_value js_sddmm(napi_env env, napi_callback_info info) {
   return 0;
 }
 
+typedef struct {
+  int kind, nesterov, decoupled, compact;
+  float lr, a, b, eps, wd, c1, c2;
+  long n, count;
+  const int *index;
+  float *w, *s0, *s1, *values;
+  const float *g;
+  int chunks;
+  volatile int failed;
+} update_job;
+
+static void update_chunk(void *ctx, int c, int tid) {
+  (void)tid;
+  update_job *J = ctx;
+  long j0 = J->count * c / J->chunks, j1 = J->count * (c + 1) / J->chunks;
+  int rc;
+  if (J->index)
+    rc = spk_update(J->kind, J->nesterov, J->decoupled, J->lr, J->a, J->b, J->eps, J->wd, J->c1, J->c2, J->n, j1 - j0,
+                    J->index + j0, J->compact, J->w, J->compact ? J->g + j0 : J->g, J->s0, J->s1, J->values ? J->values + j0 : 0);
+  else
+    rc = spk_update(J->kind, J->nesterov, J->decoupled, J->lr, J->a, J->b, J->eps, J->wd, J->c1, J->c2, J->n - j0, j1 - j0,
+                    0, 0, J->w + j0, J->g + j0, J->s0 ? J->s0 + j0 : 0, J->s1 ? J->s1 + j0 : 0, J->values ? J->values + j0 : 0);
+  if (rc) J->failed = 1;
+}
+
+/* update(kind, nesterov, decoupled, lr, a, b, eps, wd, c1, c2, index?, count, compact, w, g, s0?, s1?, values?, threads) */
+static napi_value js_update(napi_env env, napi_callback_info info) {
+  GET_ARGS(19)
+  update_job J = {0};
+  J.kind = (int)num(&A, 0);
+  J.nesterov = flag(&A, 1);
+  J.decoupled = flag(&A, 2);
+  J.lr = (float)real(&A, 3); J.a = (float)real(&A, 4); J.b = (float)real(&A, 5); J.eps = (float)real(&A, 6);
+  J.wd = (float)real(&A, 7); J.c1 = (float)real(&A, 8); J.c2 = (float)real(&A, 9);
+  J.count = num(&A, 11);
+  J.compact = flag(&A, 12);
+  int64_t threads = num(&A, 18);
+  if (A.failed) return 0;
+  if (J.kind != SPK_SGD && J.kind != SPK_ADAM) { fail(&A, "unknown update kind"); return 0; }
+  size_t n = 0;
+  napi_typedarray_type type;
+  if (napi_get_typedarray_info(env, argv[13], &type, &n, 0, 0, 0) != napi_ok || type != napi_float32_array) { fail(&A, "expected a Float32Array"); return 0; }
+  J.n = (long)n;
+  J.index = array(&A, 10, napi_int32_array, J.count, 1);
+  if (J.count < 0 || (!J.index && J.count > J.n)) { fail(&A, "count out of range"); return 0; }
+  J.w = array(&A, 13, napi_float32_array, J.n, 0);
+  J.g = array(&A, 14, napi_float32_array, J.index && !J.compact ? J.n : J.count, 0);
+  int slots = J.kind == SPK_ADAM ? 2 : J.a != 0.f ? 1 : 0;
+  J.s0 = array(&A, 15, napi_float32_array, J.n, slots < 1);
+  J.s1 = array(&A, 16, napi_float32_array, J.n, slots < 2);
+  J.values = array(&A, 17, napi_float32_array, J.count, 1);
+  if (A.failed) return 0;
+  if ((slots >= 1 && !J.s0) || (slots >= 2 && !J.s1)) { fail(&A, "missing optimizer slots"); return 0; }
+  J.chunks = J.count >= 65536 && threads > 1 ? (int)(J.count / 32768) : 1;
+  spk_parallel_for(update_chunk, &J, J.chunks, (int)threads);
+  if (J.failed) { fail(&A, "index outside the parameter"); return 0; }
+  return 0;
+}
+
 static napi_value unsupported(napi_env env, napi_callback_info info) {
   (void)info;
   napi_throw_error(env, "ERR_SPARSELAB_KERNEL", "this CPU lacks AVX2/FMA: the native kernels are disabled");
@@ -145,17 +209,20 @@ static napi_value unsupported(napi_env env, napi_callback_info info) {
 
 NAPI_MODULE_INIT() {
   int ok = cpu_ok();
-  napi_value supported, max_threads, version;
+  napi_value supported, max_threads, version, source;
   napi_get_boolean(env, ok, &supported);
   napi_create_int32(env, spk_max_threads(), &max_threads);
-  napi_create_int32(env, 1, &version);
+  napi_create_int32(env, 2, &version);
+  napi_create_uint32(env, SPK_SOURCE_HASH, &source);
   napi_property_descriptor props[] = {
     {"gemm", 0, ok ? js_gemm : unsupported, 0, 0, 0, napi_enumerable, 0},
     {"spmm", 0, ok ? js_spmm : unsupported, 0, 0, 0, napi_enumerable, 0},
     {"sddmm", 0, ok ? js_sddmm : unsupported, 0, 0, 0, napi_enumerable, 0},
+    {"update", 0, ok ? js_update : unsupported, 0, 0, 0, napi_enumerable, 0},
     {"supported", 0, 0, 0, 0, supported, napi_enumerable, 0},
     {"maxThreads", 0, 0, 0, 0, max_threads, napi_enumerable, 0},
     {"version", 0, 0, 0, 0, version, napi_enumerable, 0},
+    {"sourceHash", 0, 0, 0, 0, source, napi_enumerable, 0},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

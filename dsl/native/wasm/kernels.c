@@ -11,6 +11,12 @@
 #define INLINE static inline __attribute__((always_inline))
 typedef v128_t V;
 
+#ifndef SPK_SOURCE_HASH
+#define SPK_SOURCE_HASH 0 /* set by build.sh */
+#endif
+/* A hash of the native sources this module was built from (see build.sh). */
+EXPORT unsigned source_hash(void) { return SPK_SOURCE_HASH; }
+
 INLINE int imin(int a, int b) { return a < b ? a : b; }
 INLINE V madd(V a, V b, V c) { return wasm_f32x4_add(c, wasm_f32x4_mul(a, b)); }
 

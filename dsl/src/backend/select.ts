@@ -3,6 +3,10 @@ import { createRequire } from "node:module";
 import { checkOneOf } from "../validate.js";
 import { registerWasmGradients } from "./wasm-gradients.js";
 
+// tfjs's console advice ("install tfjs-node", printed when a net is built before a backend is
+// chosen) is for app authors, not our users; production mode also skips tfjs's debug checks.
+tf.env().set("PROD", true);
+
 export const BACKENDS = ["tensorflow", "wasm", "cpu"] as const;
 export type BackendName = (typeof BACKENDS)[number];
 
@@ -50,8 +54,6 @@ export async function useBackend(options: { backend?: BackendName } = {}): Promi
   const requested = options.backend !== undefined
     ? checkOneOf("useBackend", "backend", options.backend, BACKENDS)
     : fromEnv ? checkOneOf("useBackend", "SPARSELAB_BACKEND", fromEnv, BACKENDS) : undefined;
-  // Library use: tfjs's console advice (e.g. "install tfjs-node") is for app authors, not our users.
-  tf.env().set("PROD", true);
   if (active && (requested === undefined || requested === active.name) && tf.getBackend() === active.name) return active;
 
   if (requested) {

@@ -10,7 +10,7 @@ import type { BackendName } from "../backend/index.js";
 const FLAGS = {
   net: { type: "string" }, dist: { type: "string" }, sparsity: { type: "string" }, criterion: { type: "string" },
   epochs: { type: "string" }, "batch-size": { type: "string" }, lr: { type: "string" }, momentum: { type: "string" },
-  optimizer: { type: "string" }, "weight-decay": { type: "string" }, seed: { type: "string" }, prune: { type: "string" },
+  optimizer: { type: "string" }, "weight-decay": { type: "string" }, schedule: { type: "string" }, seed: { type: "string" }, prune: { type: "string" },
   data: { type: "string" }, backend: { type: "string" }, "print-recipe": { type: "boolean" }, json: { type: "boolean" },
 } as const;
 
@@ -28,6 +28,8 @@ function recipeFromFlags(values: Values): unknown {
   if (!["sgd", "adam", "adamw"].includes(optimizerName)) throw argError(call, "--optimizer", '"sgd" | "adam" | "adamw"', optimizerName);
   const momentum = num("momentum") ?? (optimizerName === "sgd" ? 0.9 : undefined);
   const weightDecay = num("weight-decay");
+  const schedule = (values.schedule as string | undefined) ?? "cosine";
+  if (!["cosine", "constant"].includes(schedule)) throw argError(call, "--schedule", '"cosine" | "constant"', schedule);
   const source = (values.data as string | undefined) ?? "auto";
   if (!["auto", "full", "embedded", "synthetic"].includes(source)) throw argError(call, "--data", '"auto" | "full" | "embedded" | "synthetic"', source);
   const recipe: Record<string, unknown> = {
@@ -35,9 +37,9 @@ function recipeFromFlags(values: Values): unknown {
     net: parseNetSpec((values.net as string | undefined) ?? "mlp:784-300-100-10", seed, call),
     data: source === "synthetic" ? { name: "synthetic" } : { name: "fashion-mnist", source },
     train: {
-      epochs: num("epochs") ?? 3, batchSize: num("batch-size") ?? 128, seed,
+      epochs: num("epochs") ?? 5, batchSize: num("batch-size") ?? 128, seed, schedule: { kind: schedule },
       optimizer: {
-        name: optimizerName, lr: num("lr") ?? (optimizerName === "sgd" ? 0.1 : 0.001),
+        name: optimizerName, lr: num("lr") ?? (optimizerName === "sgd" ? 0.05 : 0.001),
         ...(momentum !== undefined && optimizerName === "sgd" && { momentum }),
         ...(weightDecay !== undefined && { weightDecay }),
       },

@@ -30,20 +30,18 @@ function analytic(W: Float32Array, b: Float32Array) {
   const p = Array.from({ length: N }, (_, n) => probs(n));
   // Gradient.
   const gW = new Float64Array(F * C);
-  const gb = new Float64Array(C);
   for (let n = 0; n < N; n++) {
     const x = xs(n);
     for (let k = 0; k < C; k++) {
       const r = (p[n][k] - (data.train.y[n] === k ? 1 : 0)) / N;
-      gb[k] += r;
       for (let i = 0; i < F; i++) gW[i * C + k] += x[i] * r;
     }
   }
-  // Hessian times the gradient (both W and b directions, as every parameter is perturbed).
+  // Hessian times the gradient along the kernel only: GraSP moves prunable weights, not biases.
   const hgW = new Float64Array(F * C);
   for (let n = 0; n < N; n++) {
     const x = xs(n);
-    const u = Array.from({ length: C }, (_, k) => gb[k] + x.reduce((s, xi, i) => s + xi * gW[i * C + k], 0));
+    const u = Array.from({ length: C }, (_, k) => x.reduce((s, xi, i) => s + xi * gW[i * C + k], 0));
     const pu = p[n].reduce((s, pk, k) => s + pk * u[k], 0);
     const ju = p[n].map((pk, k) => pk * u[k] - pk * pu);
     for (let i = 0; i < F; i++) for (let k = 0; k < C; k++) hgW[i * C + k] += (x[i] * ju[k]) / N;
@@ -57,7 +55,7 @@ const relativeError = (a: ArrayLike<number>, b: ArrayLike<number>) => norm(Array
 describe("GraSP", () => {
   it("the finite-difference Hg matches the analytic Hessian-gradient product of softmax regression", () => {
     const net = mlp([F, C], { seed: 3 });
-    // A nonzero bias so the bias direction matters too.
+    // A nonzero bias, which must shape the Hessian but not be perturbed.
     net.load(new Map([["fc1.kernel", net.snapshot().get("fc1.kernel")!], ["fc1.bias", Float32Array.from({ length: C }, (_, k) => 0.1 * k - 0.2)]]));
     const before = net.snapshot();
     const x = tf.tensor2d(data.train.x, [data.train.size, F]);
@@ -67,6 +65,7 @@ describe("GraSP", () => {
     const { gW, hgW } = analytic(before.get("fc1.kernel")!, before.get("fc1.bias")!);
     expect(relativeError(g.get("fc1.kernel")!, gW)).toBeLessThan(1e-4);
     expect(relativeError(hg.get("fc1.kernel")!, hgW)).toBeLessThan(1e-2);
+    expect(hg.has("fc1.bias")).toBe(false);
     // The weights are restored after the two perturbed gradient evaluations.
     for (const [name, w] of net.snapshot()) expect(w).toEqual(before.get(name));
     net.dispose();

@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { useBackend } from "../backend/index.js";
-import { availableKernels, randomMask, seededRandom } from "../kernels/testing.js";
+import { availableKernels, kernelLabel, randomMask, seededRandom } from "../kernels/testing.js";
 import { mlp } from "../nets/index.js";
 import type { Net } from "../nets/index.js";
 import { lossAndGradients } from "../train/gradients.js";
@@ -85,7 +85,7 @@ function expectPrunedZero(engine: MlpEngine, m: Map<string, Uint8Array | undefin
   }
 }
 
-describe.each(impls.map((k) => [k.name, k] as const))("MLP engine on %s kernels", (_name, kernels) => {
+describe.each(impls.map((k) => [kernelLabel(k), k] as const))("MLP engine on %s kernels", (_name, kernels) => {
   it("routes layers by density, and its loss and gradients equal tfjs's (1e-4)", () => {
     const m = masks(1);
     const net = maskedNet(3, m);

@@ -1,7 +1,7 @@
 import { argError, SparselabError } from "../errors.js";
 import { defaultKernels } from "../kernels/load.js";
 import { SparseMatrix } from "../kernels/sparse-matrix.js";
-import type { KernelName, Kernels } from "../kernels/types.js";
+import type { KernelName, Kernels, UpdateRule } from "../kernels/types.js";
 import type { OptimizerSpec } from "../train/optimizers.js";
 import { TypedOptimizer } from "./optimizer.js";
 
@@ -52,11 +52,18 @@ export interface MlpEngine {
    * layer stays sparse). Grown weights keep the value in `weights()` (normally 0).
    */
   setMask(name: string, bits: Uint8Array | undefined): void;
-  /** Call after writing into `weights()` views, so the sparse formats see the new values. */
+  /**
+   * Call after writing into the arrays of a `weights()` taken since the last step: the written
+   * dense arrays become the truth (pruned positions are re-zeroed).
+   */
   syncWeights(name?: string): void;
-  /** The live parameters by name: views, not copies (writes need `syncWeights`). */
+  /**
+   * The parameters by name: the engine's own arrays (views, not copies), current as of this call.
+   * Dense layers stay live; a sparse-routed kernel trains on its compact copy and its view is
+   * refreshed by the next `weights()`.
+   */
   weights(): Map<string, Float32Array>;
-  /** A parameter's optimizer slots (views): [] for SGD, [velocity] with momentum, [m, v] for Adam. */
+  /** A parameter's optimizer slots (views, current as of this call): [] for SGD, [velocity] with momentum, [m, v] for Adam. */
   slots(name: string): readonly Float32Array[];
   /** Steps taken. */
   readonly steps: number;
@@ -77,7 +84,14 @@ interface Layer {
   mask: Uint8Array | undefined;
   /** Indices of the kept weights (ascending) when masked. */
   kept: Int32Array | undefined;
+  /**
+   * When sparse-routed, `sparse.values` is the master copy of the kept weights and `cSlots` of
+   * their slots (CSR order, compact): `w` and `wSlots` are refreshed from them on demand
+   * (`stale`), so a step never touches the dense arrays.
+   */
   sparse: SparseMatrix | undefined;
+  cSlots: Float32Array[];
+  stale: boolean;
   /** Sparse gradient (CSR order), when sparse. */
   gSparse: Float32Array | undefined;
   /** Dense gradient buffer (allocated when first needed). */
@@ -89,7 +103,7 @@ export function createMlpEngine(options: MlpEngineOptions): MlpEngine {
   const call = "createMlpEngine";
   const sizes = checkSizes(call, options.sizes);
   const kernels = options.kernels ?? defaultKernels();
-  const optimizer = new TypedOptimizer(options.optimizer);
+  const optimizer = new TypedOptimizer(options.optimizer, call);
   const threshold = options.sparseBelow ?? SPARSE_BREAK_EVEN[kernels.name];
   if (typeof threshold !== "number" || !(threshold >= 0 && threshold <= 1)) throw argError(call, "sparseBelow", "a density in [0, 1]", threshold);
   for (const name of options.masks?.keys() ?? []) {
@@ -105,10 +119,11 @@ export function createMlpEngine(options: MlpEngineOptions): MlpEngine {
     const w = k.allocFloat32(inp * out), b = k.allocFloat32(out);
     w.set(checkParam(call, options.weights, kernelName, inp * out));
     b.set(checkParam(call, options.weights, biasName, out));
-    const slotsOf = (n: number) => Array.from({ length: optimizer.slotCount }, () => new Float32Array(n));
+    const slotsOf = (n: number) => Array.from({ length: optimizer.slotCount }, () => k.allocFloat32(n));
     return {
       name, kernelName, biasName, in: inp, out, w, b, wSlots: slotsOf(inp * out), bSlots: slotsOf(out),
-      mask: undefined, kept: undefined, sparse: undefined, gSparse: undefined, gDense: undefined, gBias: new Float32Array(out),
+      mask: undefined, kept: undefined, sparse: undefined, cSlots: [], stale: false, gSparse: undefined, gDense: undefined,
+      gBias: k.allocFloat32(out),
     };
   });
   const byKernel = new Map(layers.map((l) => [l.kernelName, l]));
@@ -119,9 +134,11 @@ export function createMlpEngine(options: MlpEngineOptions): MlpEngine {
   let capacity = 0;
   const acts: Float32Array[] = [];
   const deltas: Float32Array[] = [];
+  let ones = new Float32Array(0); // bias gradients are 1ᵀ·dZ (a gemm with m = 1)
   const ensureBatch = (batch: number) => {
     if (batch <= capacity) return;
-    for (const a of [...acts, ...deltas]) if (a) k.free(a);
+    for (const a of [...acts, ...deltas, ones]) if (a) k.free(a);
+    ones = k.allocFloat32(batch).fill(1);
     acts.length = 0;
     deltas.length = 0;
     sizes.forEach((n, l) => {
@@ -132,17 +149,26 @@ export function createMlpEngine(options: MlpEngineOptions): MlpEngine {
   };
   let disposed = false;
 
+  /** Brings `w` and `wSlots` of a sparse-routed layer up to date with its compact copies. */
+  function materialize(l: Layer): void {
+    if (!l.sparse || !l.stale) return;
+    l.sparse.scatter(l.sparse.values, l.w);
+    l.cSlots.forEach((c, s) => l.sparse!.scatter(c, l.wSlots[s]));
+    l.stale = false;
+  }
+
   function configureMask(l: Layer, bits: Uint8Array | undefined): void {
     const total = l.in * l.out;
     if (bits !== undefined && (!(bits instanceof Uint8Array) || bits.length !== total)) {
       throw argError("MlpEngine.setMask", l.kernelName, `a Uint8Array of ${total} 0/1 values (or undefined)`, bits);
     }
+    materialize(l);
     const previous = l.kept;
     let kept: Int32Array | undefined;
     if (bits) {
       let n = 0;
       for (let i = 0; i < total; i++) if (bits[i]) n++;
-      kept = new Int32Array(n);
+      kept = k.allocInt32(n);
       for (let i = 0, q = 0; i < total; i++) if (bits[i]) kept[q++] = i;
       // pruned weights and slots become exactly 0 (grown ones keep their slots at 0: they were pruned)
       for (let i = 0; i < total; i++) {
@@ -156,21 +182,29 @@ export function createMlpEngine(options: MlpEngineOptions): MlpEngine {
     const sparse = kept !== undefined && kept.length < threshold * total;
     if (!sparse) {
       l.sparse?.dispose();
-      if (l.gSparse) k.free(l.gSparse);
+      for (const a of [l.gSparse, ...l.cSlots]) if (a) k.free(a);
       l.sparse = undefined;
       l.gSparse = undefined;
-      return;
-    }
-    if (l.sparse && previous) {
-      const { dropped, grown } = diffSorted(previous, kept!);
-      l.sparse.update({ dropped, grown }, l.w);
+      l.cSlots = [];
     } else {
-      l.sparse = SparseMatrix.fromMask(l.in, l.out, bits!, l.w, k);
+      if (l.sparse && previous) l.sparse.update(diffSorted(previous, kept!), l.w);
+      else l.sparse = SparseMatrix.fromMask(l.in, l.out, bits!, l.w, k);
+      const cap = l.sparse.values.length;
+      if (!l.gSparse || l.gSparse.length < cap) {
+        if (l.gSparse) k.free(l.gSparse);
+        l.gSparse = k.allocFloat32(cap);
+      }
+      if (l.cSlots.length === 0 || l.cSlots[0].length !== cap) {
+        l.cSlots.forEach((c) => k.free(c));
+        l.cSlots = l.wSlots.map(() => k.allocFloat32(cap));
+      }
+      l.cSlots.forEach((c, s) => {
+        const dense = l.wSlots[s];
+        for (let j = 0; j < kept!.length; j++) c[j] = dense[kept![j]];
+      });
     }
-    if (!l.gSparse || l.gSparse.length < l.sparse.nnz) {
-      if (l.gSparse) k.free(l.gSparse);
-      l.gSparse = k.allocFloat32(Math.max(1, Math.ceil(l.sparse.nnz * 1.25)));
-    }
+    l.stale = false;
+    if (previous) k.free(previous);
   }
 
   function input(call: string, x: Float32Array, batch: number): Float32Array {
@@ -234,13 +268,7 @@ export function createMlpEngine(options: MlpEngineOptions): MlpEngine {
     for (let i = layers.length - 1; i >= 0; i--) {
       const l = layers[i];
       const g = deltas[i + 1], h = i === 0 ? x : acts[i];
-      // bias gradient: column sums
-      const gb = l.gBias;
-      gb.fill(0);
-      for (let r = 0; r < batch; r++) {
-        const o = r * l.out;
-        for (let j = 0; j < l.out; j++) gb[j] += g[o + j];
-      }
+      k.gemm(1, l.out, batch, ones, g, l.gBias); // bias gradient: column sums of dZ
       if (l.sparse && !denseGrads) k.sddmm(batch, h, g, l.sparse, l.gSparse!);
       else {
         l.gDense ??= k.allocFloat32(l.in * l.out);
@@ -255,14 +283,14 @@ export function createMlpEngine(options: MlpEngineOptions): MlpEngine {
     }
   }
 
-  function update(l: Layer, lr: number): void {
-    optimizer.update(l.b, l.gBias, l.bSlots, lr, null, l.out, false);
+  function update(l: Layer, rule: UpdateRule): void {
+    k.update(rule, l.b, l.gBias, l.bSlots);
     if (l.sparse) {
-      const s = l.sparse;
-      optimizer.update(l.w, l.gSparse!, l.wSlots, lr, l.kept!, l.kept!.length, true, s.values);
-      s.syncCsc();
-    } else if (l.kept) optimizer.update(l.w, l.gDense!, l.wSlots, lr, l.kept, l.kept.length, false);
-    else optimizer.update(l.w, l.gDense!, l.wSlots, lr, null, l.w.length, false);
+      k.update(rule, l.sparse.values, l.gSparse!, l.cSlots, { count: l.sparse.nnz });
+      l.sparse.syncCsc();
+      l.stale = true;
+    } else if (l.kept) k.update(rule, l.w, l.gDense!, l.wSlots, { index: l.kept });
+    else k.update(rule, l.w, l.gDense!, l.wSlots);
   }
 
   const engine: MlpEngine = {
@@ -279,8 +307,8 @@ export function createMlpEngine(options: MlpEngineOptions): MlpEngine {
       const h0 = input("step", x, batch);
       const z = forward(h0, batch);
       const { loss } = softmaxCrossEntropy(z, y, batch, deltas[deltas.length - 1]);
-      optimizer.begin();
-      backward(h0, batch, false, (l) => update(l, lr));
+      const rule = optimizer.begin(lr);
+      backward(h0, batch, false, (l) => update(l, rule));
       return loss;
     },
 
@@ -321,14 +349,17 @@ export function createMlpEngine(options: MlpEngineOptions): MlpEngine {
         if (name !== undefined && name !== l.kernelName) continue;
         if (l.mask) for (let i = 0; i < l.w.length; i++) if (!l.mask[i]) l.w[i] = 0;
         l.sparse?.loadValues(l.w);
+        l.stale = false;
       }
     },
 
     weights() {
+      layers.forEach(materialize);
       return new Map(layers.flatMap((l) => [[l.kernelName, l.w], [l.biasName, l.b]] as [string, Float32Array][]));
     },
 
     slots(name) {
+      layers.forEach(materialize);
       for (const l of layers) {
         if (name === l.kernelName) return l.wSlots;
         if (name === l.biasName) return l.bSlots;
@@ -350,9 +381,9 @@ export function createMlpEngine(options: MlpEngineOptions): MlpEngine {
       disposed = true;
       for (const l of layers) {
         l.sparse?.dispose();
-        for (const a of [l.w, l.b, l.gSparse, l.gDense]) if (a) k.free(a);
+        for (const a of [l.w, l.b, l.gSparse, l.gDense, l.gBias, l.kept, ...l.wSlots, ...l.bSlots, ...l.cSlots]) if (a) k.free(a);
       }
-      for (const a of [...acts, ...deltas]) k.free(a);
+      for (const a of [...acts, ...deltas, ones]) k.free(a);
     },
   };
   return engine;

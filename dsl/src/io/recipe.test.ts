@@ -44,7 +44,12 @@ describe("validateRecipe", () => {
     expect(broken((r) => (r.prune.freq = 10))).toThrow(/^plan\(options\.freq\): expected no such option \(known: method, to, start, end, every, scope\), received 10$/);
     expect(broken((r) => (r.sparsity.denseLast = true))).toThrow(/^distributions\.fromConfig\(config\.denseLast\): expected no such option \(known: name, sparsity\), received true$/);
     expect(broken((r) => (r.data.bogus = 1))).toThrow(/^plan\(recipe\.data\.bogus\): expected no such option \(known: name, train, test, validation, inputShape, features, numClasses, noise, seed, splitSeed\), received 1$/);
-    expect(broken((r) => (r.data = { name: "fashion-mnist", features: 16 }))).toThrow(/^plan\(recipe\.data\.features\): expected no such option \(known: name, source, path, validation, splitSeed\), received 16$/);
+    expect(broken((r) => (r.data = { name: "fashion-mnist", features: 16 }))).toThrow(/^plan\(recipe\.data\.features\): expected no such option \(known: name, source, path, validation, splitSeed, pixels\), received 16$/);
+  });
+
+  it("rejects a criterion without a sparsity to prune to", () => {
+    const { sparsity: _s, ...noSparsity } = recipe();
+    expect(() => validateRecipe(noSparsity)).toThrow(/^plan\(recipe\.criterion\): expected a recipe\.sparsity for the criterion to prune to, received \{"name":/);
   });
 
   it("rejects wrong types and values, naming the key and the value", () => {

@@ -1,4 +1,4 @@
-import { DATASET_NAMES, loadDataset, type DatasetSpec, type FashionMnistSpec, type SyntheticSpec } from "@sparselab/datasets";
+import { DATASET_NAMES, DATASET_SPEC_KEYS, loadDataset, type DatasetSpec } from "@sparselab/datasets";
 import { validateGmp, type GmpSpec } from "../algorithms/gmp.js";
 import { CRITERIA, type CriterionName } from "../criteria/index.js";
 import { distributions, type DistributionConfig } from "../distributions/index.js";
@@ -27,15 +27,10 @@ export interface Recipe {
 const RECIPE_KEYS = ["version", "net", "data", "sparsity", "criterion", "train", "prune"] as const;
 
 /** The keys each dataset spec accepts (their values are checked when the data loads). */
-const DATA_KEYS = {
-  "fashion-mnist": ["name", "source", "path", "validation", "splitSeed"],
-  synthetic: ["name", "train", "test", "validation", "inputShape", "features", "numClasses", "noise", "seed", "splitSeed"],
-} as const satisfies { "fashion-mnist": readonly (keyof FashionMnistSpec)[]; synthetic: readonly (keyof SyntheticSpec)[] };
-
 function validateData(value: unknown, call: string): DatasetSpec {
   const o = checkPlainObject(call, "recipe.data", value);
   const name = checkOneOf(call, "recipe.data.name", o.name, DATASET_NAMES);
-  checkKnownKeys(call, "recipe.data", o, DATA_KEYS[name]);
+  checkKnownKeys(call, "recipe.data", o, DATASET_SPEC_KEYS[name]);
   return o as unknown as DatasetSpec;
 }
 
@@ -78,6 +73,7 @@ export function validateRecipe(value: unknown, call = "plan"): Recipe {
     checkKnownKeys(call, "recipe.criterion", c, ["name", "seed"]);
     criterion = { name: checkOneOf(call, "recipe.criterion.name", c.name, CRITERIA), seed: checkNonNegativeInt(call, "recipe.criterion.seed", c.seed) };
   }
+  if (criterion && !sparsity) throw argError(call, "recipe.criterion", "a recipe.sparsity for the criterion to prune to", o.criterion);
   const train = validateTrainSpec(checkPlainObject(call, "recipe.train", o.train), call);
   const prune = o.prune === undefined ? undefined : validateGmp(o.prune, call);
   return deepFreeze({ version: RECIPE_VERSION, net, data, ...(sparsity && { sparsity }), ...(criterion && { criterion }), train, ...(prune && { prune }) });

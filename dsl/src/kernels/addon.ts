@@ -12,16 +12,22 @@ type I32 = Int32Array;
 /** The prebuilt addon for this platform (dsl/native/prebuilt/<platform>-<arch>/spkernels.node). */
 export const DEFAULT_ADDON_PATH = new URL(`../../native/prebuilt/${process.platform}-${process.arch}/spkernels.node`, import.meta.url);
 
+const BINDING_VERSION = 2;
+
 /** The binding's surface (dsl/native/src/addon.c). */
 interface Binding {
   readonly supported: boolean;
   readonly maxThreads: number;
   readonly version: number;
+  /** Hash of the native sources it was built from (dsl/native/build.sh). */
+  readonly sourceHash: number;
   gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: F32, lda: number, b: F32, ldb: number,
     beta: number, c: F32, ldc: number, bias: F32 | null, relu: boolean, gate: F32 | null, ldg: number, threads: number): void;
   spmm(m: number, kin: number, nout: number, ptr: I32, idx: I32, val: F32, x: F32, ldx: number, y: F32, ldy: number,
     bias: F32 | null, relu: boolean, gate: F32 | null, ldg: number, threads: number): void;
   sddmm(m: number, rows: number, cols: number, rowPtr: I32, colIdx: I32, x: F32, ldx: number, g: F32, ldg: number, out: F32, threads: number): void;
+  update(kind: number, nesterov: boolean, decoupled: boolean, lr: number, a: number, b: number, eps: number, wd: number, c1: number, c2: number,
+    index: I32 | null, count: number, compact: boolean, w: F32, g: F32, s0: F32 | null, s1: F32 | null, values: F32 | null, threads: number): void;
 }
 
 export interface AddonKernelOptions {
@@ -44,7 +50,7 @@ export function createAddonKernels(options: AddonKernelOptions = {}, how?: { rea
   } catch (error) {
     throw new SparselabError(`the prebuilt addon does not load: ${(error as Error).message.split("\n")[0]}`);
   }
-  if (binding.version !== 1) throw new SparselabError(`the prebuilt addon has binding version ${binding.version}, expected 1`);
+  if (binding.version !== BINDING_VERSION) throw new SparselabError(`the prebuilt addon has binding version ${binding.version}, expected ${BINDING_VERSION}`);
   if (!binding.supported) throw new SparselabError("this CPU lacks AVX2/FMA");
   const max = Math.max(1, Math.min(binding.maxThreads, availableParallelism()));
   const threads = options.threads ?? Math.min(2, max);
@@ -55,6 +61,13 @@ export function createAddonKernels(options: AddonKernelOptions = {}, how?: { rea
     spmm: (m, kin, nout, ptr, idx, val, x, ldx, y, ldy, bias, relu, gate, ldg) =>
       binding.spmm(m, kin, nout, ptr, idx, val, x, ldx, y, ldy, bias, relu, gate, ldg, threads),
     sddmm: (m, rows, cols, rowPtr, colIdx, x, ldx, dy, ldy, out) => binding.sddmm(m, rows, cols, rowPtr, colIdx, x, ldx, dy, ldy, out, threads),
+    update: (r, _n, count, index, compact, w, g, s0, s1, values) => {
+      try {
+        binding.update(r.adam ? 1 : 0, r.nesterov, r.decoupled, r.lr, r.a, r.b, r.eps, r.wd, r.c1, r.c2, index, count, compact, w, g, s0, s1, values, threads);
+      } catch (error) {
+        throw new SparselabError(`kernels.update: ${(error as Error).message}`);
+      }
+    },
     dispose: () => {},
   };
   return kernelSet("addon", threads, `C AVX2/FMA, ${threads} thread${threads === 1 ? "" : "s"}`, raw, heapMemory, how);

@@ -1,4 +1,4 @@
-export { KERNEL_NAMES, heapMemory, type KernelName, type Kernels, type KernelMemory, type KernelInfo, type Epilogue, type GemmOptions, type SpmmOptions, type SddmmOptions } from "./types.js";
+export { KERNEL_NAMES, heapMemory, type KernelName, type Kernels, type KernelMemory, type KernelInfo, type Epilogue, type GemmOptions, type SpmmOptions, type SddmmOptions, type UpdateRule, type UpdateOptions } from "./types.js";
 export { SparseMatrix } from "./sparse-matrix.js";
 export { loadKernels, defaultKernels, type LoadKernelsOptions } from "./load.js";
 export { createAddonKernels, DEFAULT_ADDON_PATH, type AddonKernelOptions } from "./addon.js";

@@ -1,4 +1,5 @@
-import { kernelSet, type RawKernels } from "./kernel-set.js";
+import { SparselabError } from "../errors.js";
+import { kernelSet, type RawKernels, type ResolvedRule } from "./kernel-set.js";
 import { heapMemory, type Kernels } from "./types.js";
 
 type F32 = Float32Array;
@@ -91,6 +92,8 @@ export function jsRaw(): RawKernels {
       }
     },
 
+    update: jsUpdate,
+
     dispose() {
       f64 = new Float64Array(0);
       f32 = new Float32Array(0);
@@ -128,5 +131,44 @@ function spmmLanes8(m: number, kin: number, nout: number, ptr: I32, idx: I32, va
         y[(m0 + i) * ldy + o] = v;
       }
     }
+  }
+}
+
+/** The optimizer update in plain JS (float64 arithmetic, float32 storage). */
+export function jsUpdate(r: ResolvedRule, n: number, count: number, index: I32 | null, compact: boolean, w: F32, g: F32,
+  s0: F32 | null, s1: F32 | null, values: F32 | null): void {
+  if (index) {
+    for (let j = 0; j < count; j++) {
+      if (!(index[j] >= 0 && index[j] < n)) throw new SparselabError(`kernels.update(index[${j}]): ${index[j]} is outside the parameter (length ${n})`);
+    }
+  }
+  const { lr, wd } = r;
+  if (!r.adam) {
+    const mu = r.a, nesterov = r.nesterov;
+    for (let j = 0; j < count; j++) {
+      const i = index ? index[j] : j;
+      const wi = w[i], grad = g[compact ? j : i] + wd * wi;
+      let u = grad;
+      if (mu !== 0) {
+        const v = Math.fround(mu * s0![i] + grad);
+        s0![i] = v;
+        u = nesterov ? grad + mu * v : v;
+      }
+      w[i] = wi - lr * u;
+      if (values) values[j] = w[i];
+    }
+    return;
+  }
+  const b1 = r.a, b2 = r.b, eps = r.eps, c1 = r.c1, c2 = r.c2;
+  const l2 = r.decoupled ? 0 : wd, dec = r.decoupled ? wd : 0;
+  const m = s0!, v = s1!;
+  for (let j = 0; j < count; j++) {
+    const i = index ? index[j] : j;
+    const wi = w[i], grad = g[compact ? j : i] + l2 * wi;
+    const mi = Math.fround(b1 * m[i] + (1 - b1) * grad), vi = Math.fround(b2 * v[i] + (1 - b2) * grad * grad);
+    m[i] = mi;
+    v[i] = vi;
+    w[i] = wi - lr * (mi / c1 / (Math.sqrt(vi / c2) + eps) + dec * wi);
+    if (values) values[j] = w[i];
   }
 }

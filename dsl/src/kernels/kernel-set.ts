@@ -1,6 +1,6 @@
 import { argError, SparselabError } from "../errors.js";
 import { SparseMatrix } from "./sparse-matrix.js";
-import type { GemmOptions, KernelInfo, KernelMemory, KernelName, Kernels, SddmmOptions, SpmmOptions } from "./types.js";
+import type { GemmOptions, KernelInfo, KernelMemory, KernelName, Kernels, SddmmOptions, SpmmOptions, UpdateOptions, UpdateRule } from "./types.js";
 
 type F32 = Float32Array;
 type I32 = Int32Array;
@@ -18,7 +18,29 @@ export interface RawKernels {
     bias: F32 | null, relu: boolean, gate: F32 | null, ldg: number): void;
   /** out[j] = Σᵢ x[i, r(j)]·dy[i, colIdx[j]] over the CSR (rowPtr, colIdx). */
   sddmm(m: number, rows: number, cols: number, rowPtr: I32, colIdx: I32, x: F32, ldx: number, dy: F32, ldy: number, out: F32): void;
+  /**
+   * Optimizer update (see UpdateRule); n = w.length; s0/s1 present as the rule needs. Throws a
+   * SparselabError when an index is outside [0, n).
+   */
+  update(rule: ResolvedRule, n: number, count: number, index: I32 | null, compact: boolean, w: F32, g: F32,
+    s0: F32 | null, s1: F32 | null, values: F32 | null): void;
   dispose(): void;
+}
+
+/** An UpdateRule with every default filled in and Adam's bias corrections computed. */
+export interface ResolvedRule {
+  readonly adam: boolean;
+  readonly lr: number;
+  /** momentum (SGD) or beta1 (Adam). */
+  readonly a: number;
+  readonly b: number;
+  readonly eps: number;
+  readonly wd: number;
+  readonly nesterov: boolean;
+  readonly decoupled: boolean;
+  /** 1 − beta1^t and 1 − beta2^t (1 for SGD). */
+  readonly c1: number;
+  readonly c2: number;
 }
 
 /** Elements a row-major [rows, cols] operand with leading dimension ld spans. */
@@ -100,12 +122,47 @@ export function kernelSet(name: KernelName, threads: number, detail: string, raw
       raw.sddmm(m, w.rows, w.cols, w.rowPtr, w.colIdx, x, ldx, dy, ldy, out);
     },
 
+    update(rule: UpdateRule, w: F32, g: F32, slots: readonly F32[], o: UpdateOptions = {}): void {
+      const call = "kernels.update";
+      live("update");
+      const r = resolveRule(call, rule);
+      checkArray(call, "w", w, 0);
+      const n = w.length;
+      const index = o.index ?? null;
+      if (index !== null && !(index instanceof Int32Array)) throw argError(call, "index", "an Int32Array", index);
+      const count = o.count === undefined ? (index ? index.length : n) : checkCount(call, "count", o.count);
+      if (count > (index ? index.length : n)) throw argError(call, "count", `at most ${index ? index.length : n}`, count);
+      const compact = index !== null && checkBool(call, "compactGradient", o.compactGradient);
+      checkArray(call, "g", g, compact || !index ? count : n);
+      const need = r.adam ? 2 : r.a !== 0 ? 1 : 0;
+      if (!Array.isArray(slots) || slots.length < need) throw argError(call, "slots", `${need} optimizer slot arrays`, slots);
+      slots.slice(0, need).forEach((s, i) => checkArray(call, `slots[${i}]`, s, n));
+      const values = optional(call, "values", o.values, count);
+      if (count === 0) return;
+      raw.update(r, n, count, index, compact, w, g, need >= 1 ? slots[0] : null, need >= 2 ? slots[1] : null, values);
+    },
+
     dispose(): void {
       if (disposed) return;
       disposed = true;
       raw.dispose();
     },
   });
+}
+
+function resolveRule(call: string, rule: UpdateRule): ResolvedRule {
+  if (rule === null || typeof rule !== "object") throw argError(call, "rule", "an update rule", rule);
+  const lr = checkFinite(call, "rule.lr", rule.lr), wd = checkFinite(call, "rule.weightDecay", rule.weightDecay ?? 0);
+  if (rule.kind === "sgd") {
+    return { adam: false, lr, a: checkFinite(call, "rule.momentum", rule.momentum ?? 0), b: 0, eps: 0, wd,
+      nesterov: checkBool(call, "rule.nesterov", rule.nesterov), decoupled: false, c1: 1, c2: 1 };
+  }
+  if (rule.kind !== "adam") throw argError(call, "rule.kind", '"sgd" | "adam"', (rule as { kind: unknown }).kind);
+  const a = checkFinite(call, "rule.beta1", rule.beta1), b = checkFinite(call, "rule.beta2", rule.beta2);
+  const t = rule.step;
+  if (!Number.isInteger(t) || t < 1) throw argError(call, "rule.step", "an integer ≥ 1", t);
+  return { adam: true, lr, a, b, eps: checkFinite(call, "rule.epsilon", rule.epsilon), wd, nesterov: false,
+    decoupled: checkBool(call, "rule.decoupled", rule.decoupled), c1: 1 - a ** t, c2: 1 - b ** t };
 }
 
 /** k = 0 or alpha = 0: C = beta·C, then the epilogue (A and B are not read). */

@@ -2,8 +2,8 @@ import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { refGemm, refSddmm, refSpmm, relativeError } from "./reference.js";
 import { SparseMatrix } from "./sparse-matrix.js";
-import { availableKernels, fillRandom, randomMask, seededRandom } from "./testing.js";
-import type { Kernels } from "./types.js";
+import { availableKernels, fillRandom, kernelLabel, randomMask, seededRandom } from "./testing.js";
+import type { Kernels, UpdateRule } from "./types.js";
 
 const TOL = 1e-5;
 const impls = availableKernels();
@@ -33,6 +33,7 @@ describe("available implementations", () => {
     const names = impls.map((k) => k.name);
     expect(names).toContain("js");
     expect(names).toContain("wasm");
+    expect(impls.map(kernelLabel)).toContain("wasm×2");
     if (process.platform === "linux" && process.arch === "x64" && hasAvx2) expect(names).toContain("addon");
   });
 });
@@ -88,10 +89,10 @@ describe("every implementation agrees with the float64 reference (≤ 1e-5 of Σ
         if (c.beta === 0) cc.fill(Number.NaN); // beta = 0 must not read C
         const [ka, kb, kbias, kgate] = [copy(K, a), copy(K, b), bias && copy(K, bias), gate && copy(K, gate)];
         K.gemm(c.m, c.n, c.k, ka, kb, cc, { ...options, bias: kbias, gate: kgate });
-        agree(cc, ref, `${K.name} gemm`, { ld: ldc, cols: c.n });
+        agree(cc, ref, `${kernelLabel(K)} gemm`, { ld: ldc, cols: c.n });
         for (let i = 0; i < c.m && c.pad; i++) for (let j = c.n; j < ldc; j++) {
-          if (c.beta === 0) expect(cc[i * ldc + j], `${K.name}: padding`).toBeNaN();
-          else expect(cc[i * ldc + j], `${K.name}: padding`).toBe(c0[i * ldc + j]);
+          if (c.beta === 0) expect(cc[i * ldc + j], `${kernelLabel(K)}: padding`).toBeNaN();
+          else expect(cc[i * ldc + j], `${kernelLabel(K)}: padding`).toBe(c0[i * ldc + j]);
         }
         for (const arr of [ka, kb, cc, kbias, kgate]) if (arr) K.free(arr);
       }
@@ -101,9 +102,9 @@ describe("every implementation agrees with the float64 reference (≤ 1e-5 of Σ
     for (const K of impls) {
       const c = K.allocFloat32(6).fill(2);
       K.gemm(2, 3, 0, new Float32Array(0), new Float32Array(0), c, { beta: 0.5, bias: new Float32Array([1, -3, 0]), relu: true });
-      expect(Array.from(c), K.name).toEqual([2, 0, 1, 2, 0, 1]);
+      expect(Array.from(c), kernelLabel(K)).toEqual([2, 0, 1, 2, 0, 1]);
       K.gemm(2, 3, 4, new Float32Array(8), new Float32Array(12), c, { alpha: 0 });
-      expect(Array.from(c), K.name).toEqual([0, 0, 0, 0, 0, 0]);
+      expect(Array.from(c), kernelLabel(K)).toEqual([0, 0, 0, 0, 0, 0]);
     }
   });
 
@@ -161,21 +162,21 @@ function checkSparse(m: number, rows: number, cols: number, mask: Uint8Array, ra
     const [kx, kdy, kbias, kgate, kxp] = [copy(K, x), copy(K, dy), copy(K, bias), copy(K, gate), copy(K, xp)];
     const y = K.allocFloat32(m * cols).fill(Number.NaN);
     K.spmm(m, kx, w, y);
-    agree(y, refs.fwd, `${K.name} spmm-forward`);
+    agree(y, refs.fwd, `${kernelLabel(K)} spmm-forward`);
     K.spmm(m, kx, w, y, { bias: kbias, relu: true });
-    agree(y, refs.fwdBiasRelu, `${K.name} spmm-forward+bias+relu`);
+    agree(y, refs.fwdBiasRelu, `${kernelLabel(K)} spmm-forward+bias+relu`);
     const dx = K.allocFloat32(m * rows).fill(Number.NaN);
     K.spmm(m, kdy, w, dx, { transpose: true });
-    agree(dx, refs.dx, `${K.name} spmm-transposed`);
+    agree(dx, refs.dx, `${kernelLabel(K)} spmm-transposed`);
     K.spmm(m, kdy, w, dx, { transpose: true, gate: kgate });
-    agree(dx, refs.dxGated, `${K.name} spmm-transposed+gate`);
+    agree(dx, refs.dxGated, `${kernelLabel(K)} spmm-transposed+gate`);
     const yp = K.allocFloat32(m * ldy).fill(-7);
     K.spmm(m, kxp, w, yp, { ldx, ldy });
-    agree(yp, refs.strided, `${K.name} spmm-strided`, { ld: ldy, cols });
-    expect(yp[cols], `${K.name} padding`).toBe(-7);
+    agree(yp, refs.strided, `${kernelLabel(K)} spmm-strided`, { ld: ldy, cols });
+    expect(yp[cols], `${kernelLabel(K)} padding`).toBe(-7);
     const out = K.allocFloat32(Math.max(w.nnz, 1)).fill(Number.NaN);
     K.sddmm(m, kx, kdy, w, out);
-    agree(out.subarray(0, w.nnz), refs.dw, `${K.name} sddmm`);
+    agree(out.subarray(0, w.nnz), refs.dw, `${kernelLabel(K)} sddmm`);
     for (const arr of [kx, kdy, kbias, kgate, kxp, y, dx, yp, out]) K.free(arr);
     w.dispose();
   }
@@ -190,13 +191,84 @@ describe("foreign arrays", () => {
     for (const K of impls) {
       const c = new Float32Array(m * n);
       K.gemm(m, n, k, a, b, c, { beta: 0.5 });
-      expect(relativeError(c, ref), K.name).toBeLessThanOrEqual(TOL);
+      expect(relativeError(c, ref), kernelLabel(K)).toBeLessThanOrEqual(TOL);
       const mask = randomMask(k * n, 0.3, random);
       const w = SparseMatrix.fromMask(k, n, mask, b); // heap arrays, not the kernels' memory
       const y = new Float32Array(m * n);
       K.spmm(m, a, w, y);
       const masked = b.map((v, i) => (mask[i] ? v : 0));
-      expect(relativeError(y, refSpmm(m, k, n, a, masked)), K.name).toBeLessThanOrEqual(TOL);
+      expect(relativeError(y, refSpmm(m, k, n, a, masked)), kernelLabel(K)).toBeLessThanOrEqual(TOL);
+    }
+  });
+});
+
+describe("optimizer update kernel", () => {
+  const rules: UpdateRule[] = [
+    { kind: "sgd", lr: 0.1 },
+    { kind: "sgd", lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 1e-3 },
+    { kind: "sgd", lr: 0.05, momentum: 0.8, weightDecay: 0 },
+    { kind: "adam", lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 1e-2, step: 3 },
+    { kind: "adam", lr: 2e-3, beta1: 0.8, beta2: 0.99, epsilon: 1e-6, weightDecay: 1e-2, decoupled: true, step: 1 },
+  ];
+  /** The rule in float64 on plain arrays (the reference). */
+  function reference(r: UpdateRule, w: number[], g: (j: number, i: number) => number, s: number[][], idx: number[]): number[] {
+    idx.forEach((i, j) => {
+      const wd = r.weightDecay ?? 0;
+      if (r.kind === "sgd") {
+        const grad = g(j, i) + wd * w[i];
+        let u = grad;
+        if (r.momentum) {
+          s[0][i] = r.momentum * s[0][i] + grad;
+          u = r.nesterov ? grad + r.momentum * s[0][i] : s[0][i];
+        }
+        w[i] -= r.lr * u;
+      } else {
+        const grad = g(j, i) + (r.decoupled ? 0 : wd * w[i]);
+        s[0][i] = r.beta1 * s[0][i] + (1 - r.beta1) * grad;
+        s[1][i] = r.beta2 * s[1][i] + (1 - r.beta2) * grad * grad;
+        const u = s[0][i] / (1 - r.beta1 ** r.step) / (Math.sqrt(s[1][i] / (1 - r.beta2 ** r.step)) + r.epsilon);
+        w[i] -= r.lr * (u + (r.decoupled ? wd * w[i] : 0));
+      }
+    });
+    return w;
+  }
+  const modes = ["all", "index", "index+compact"] as const;
+  it.each(rules.flatMap((r) => modes.map((m) => [`${r.kind}${r.kind === "sgd" && r.momentum ? "+momentum" : ""}${r.kind === "sgd" && r.nesterov ? "+nesterov" : ""}${r.kind === "adam" && r.decoupled ? "W" : ""}`, m, r] as const)))(
+    "%s, %s", (_label, mode, rule) => {
+      const n = 70_001; // > the addon's threading threshold
+      const random = seededRandom(n);
+      const w0 = fillRandom(new Float32Array(n), random), g0 = fillRandom(new Float32Array(n), random);
+      const s00 = fillRandom(new Float32Array(n), random).map(Math.abs), s10 = fillRandom(new Float32Array(n), random).map(Math.abs);
+      const mask = randomMask(n, 0.3, random);
+      const index = mode === "all" ? undefined : Int32Array.from([...mask.keys()].filter((i) => mask[i]));
+      const compact = mode === "index+compact";
+      const gCompact = index ? Float32Array.from(index, (i) => g0[i]) : g0;
+      const ref = reference(rule, Array.from(w0), (j, i) => (compact ? gCompact[j] : g0[i]), [Array.from(s00), Array.from(s10)],
+        index ? Array.from(index) : [...w0.keys()]);
+      for (const K of impls) {
+        const [w, g, s0, s1] = [copy(K, w0), copy(K, compact ? gCompact : g0), copy(K, s00), copy(K, s10)];
+        const values = index ? K.allocFloat32(index.length) : undefined;
+        const kindex = index ? K.allocInt32(index.length) : undefined;
+        kindex?.set(index!);
+        K.update(rule, w, g, [s0, s1], { index: kindex, compactGradient: compact, values });
+        let worstErr = 0;
+        for (let i = 0; i < n; i++) worstErr = Math.max(worstErr, Math.abs(w[i] - ref[i]) / (Math.abs(ref[i]) + 1e-3));
+        expect(worstErr, kernelLabel(K)).toBeLessThan(1e-5);
+        if (index) {
+          for (let i = 0; i < n; i++) if (!mask[i]) expect(w[i], `${kernelLabel(K)}: untouched`).toBe(w0[i]);
+          index.forEach((i, j) => expect(values![j]).toBe(w[i]));
+        }
+        for (const a of [w, g, s0, s1, values]) if (a) K.free(a);
+        if (kindex) K.free(kindex);
+      }
+    });
+
+  it("rejects indices outside the parameter", () => {
+    for (const K of impls) {
+      const w = K.allocFloat32(10), g = K.allocFloat32(10), index = K.allocInt32(2);
+      index.set([3, 10]);
+      expect(() => K.update({ kind: "sgd", lr: 0.1 }, w, g, [], { index }), kernelLabel(K)).toThrow(/outside the parameter/);
+      expect(() => K.update({ kind: "adam", lr: 0.1, beta1: 0.9, beta2: 0.99, epsilon: 1e-8, step: 1 }, w, g, [w]), kernelLabel(K)).toThrow(/slots/);
     }
   });
 });

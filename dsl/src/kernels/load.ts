@@ -11,7 +11,7 @@ export interface LoadKernelsOptions {
    * `SPARSELAB_KERNELS` environment variable, else "addon".
    */
   readonly prefer?: KernelName;
-  /** Threads for the addon (default min(2, cores)). */
+  /** Threads: default min(2, cores) for the addon, 1 for WASM (more use worker threads). */
   readonly threads?: number;
   /** Overrides of the prebuilt paths (tests use them to simulate a missing build). */
   readonly addonPath?: string | URL;
@@ -36,7 +36,7 @@ export function loadKernels(options: LoadKernelsOptions = {}): Kernels {
     const how = { reason: skipped.length === 0 ? reason : "best available", skipped };
     try {
       if (name === "addon") return createAddonKernels({ path: options.addonPath, threads: options.threads }, how);
-      if (name === "wasm") return createWasmKernels({ path: options.wasmPath, memoryMB: options.memoryMB }, how);
+      if (name === "wasm") return createWasmKernels({ path: options.wasmPath, memoryMB: options.memoryMB, threads: options.threads }, how);
       return createJsKernels(how);
     } catch (error) {
       skipped.push(`${name}: ${(error as Error).message}`);

@@ -3,12 +3,13 @@ import { createJsKernels } from "./js.js";
 import type { KernelName, Kernels } from "./types.js";
 import { createWasmKernels } from "./wasm.js";
 
-/** Every implementation that loads here, in order addon, wasm, js (js always). */
+/** Every implementation that loads here: addon, wasm, wasm on 2 threads, js (js always). */
 export function availableKernels(): Kernels[] {
   const out: Kernels[] = [];
   const tries: [KernelName, () => Kernels][] = [
     ["addon", () => createAddonKernels()],
     ["wasm", () => createWasmKernels()],
+    ["wasm", () => createWasmKernels({ threads: 2 })],
     ["js", () => createJsKernels()],
   ];
   for (const [, create] of tries) {
@@ -53,4 +54,9 @@ export function randomMask(total: number, density: number, random: () => number)
     bits[t] = 1;
   }
   return bits;
+}
+
+/** "addon×2", "wasm", "wasm×2", "js": an implementation and its thread count. */
+export function kernelLabel(k: Kernels): string {
+  return k.threads > 1 ? `${k.name}×${k.threads}` : k.name;
 }

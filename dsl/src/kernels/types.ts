@@ -67,6 +67,36 @@ export interface SddmmOptions {
   readonly ldy?: number;
 }
 
+/**
+ * One optimizer step's rule (the update rules of train/optimizers.ts):
+ * SGD: grad = g + wd·w; v = momentum·v + grad; u = nesterov ? grad + momentum·v : v (u = grad
+ * without momentum). Adam: grad = g + wd·w (not when `decoupled`); m = β₁m + (1−β₁)grad;
+ * v = β₂v + (1−β₂)grad²; u = (m/(1−β₁ᵗ)) / (√(v/(1−β₂ᵗ)) + ε) (+ wd·w when `decoupled`, AdamW).
+ * Then w −= lr·u.
+ */
+export type UpdateRule =
+  | { readonly kind: "sgd"; readonly lr: number; readonly momentum?: number; readonly nesterov?: boolean; readonly weightDecay?: number }
+  | {
+    readonly kind: "adam"; readonly lr: number; readonly beta1: number; readonly beta2: number; readonly epsilon: number;
+    readonly weightDecay?: number; readonly decoupled?: boolean;
+    /** The step number t ≥ 1 (bias correction). */
+    readonly step: number;
+  };
+
+export interface UpdateOptions {
+  /**
+   * Update only w[index[j]] (and its slots), j < count: the kept weights of a masked tensor.
+   * Pruned weights and slots are left untouched, so they stay exactly 0.
+   */
+  readonly index?: Int32Array;
+  /** Default: index.length, or w.length without an index. */
+  readonly count?: number;
+  /** The gradient is compact, g[j] for w[index[j]] (a sparse gradient in CSR order); default g[i]. */
+  readonly compactGradient?: boolean;
+  /** Also write values[j] = w[index[j]] (a SparseMatrix's `values`). */
+  readonly values?: Float32Array;
+}
+
 /** How a kernel set was chosen (see `loadKernels`). */
 export interface KernelInfo {
   readonly name: KernelName;
@@ -100,6 +130,11 @@ export interface Kernels extends KernelMemory {
    * like `w.values`.
    */
   sddmm(m: number, x: Float32Array, dy: Float32Array, w: SparseMatrix, out: Float32Array, options?: SddmmOptions): void;
+  /**
+   * One optimizer step in place: w and its slots ([] for SGD, [velocity] with momentum, [m, v]
+   * for Adam; each as long as w) from gradient g.
+   */
+  update(rule: UpdateRule, w: Float32Array, g: Float32Array, slots: readonly Float32Array[], options?: UpdateOptions): void;
   /** Releases worker threads and memory; the kernels must not be used afterwards. */
   dispose(): void;
 }

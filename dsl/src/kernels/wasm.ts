@@ -2,12 +2,15 @@ import { readFileSync } from "node:fs";
 import { SparselabError } from "../errors.js";
 import { extent, kernelSet, type RawKernels } from "./kernel-set.js";
 import type { KernelMemory, Kernels } from "./types.js";
+import { WasmPool } from "./wasm-pool.js";
 
 type F32 = Float32Array;
 type I32 = Int32Array;
 
-/** The prebuilt module (dsl/native/prebuilt, built by dsl/native/build.sh; same path from src/ and dist/). */
+/** The prebuilt modules (dsl/native/prebuilt, built by dsl/native/build.sh; same path from src/ and dist/). */
 export const DEFAULT_WASM_PATH = new URL("../../native/prebuilt/spkernels.wasm", import.meta.url);
+/** The same kernels on a shared memory, for worker threads. */
+export const DEFAULT_WASM_MT_PATH = new URL("../../native/prebuilt/spkernels-mt.wasm", import.meta.url);
 
 export interface WasmKernelOptions {
   readonly path?: string | URL;
@@ -16,6 +19,8 @@ export interface WasmKernelOptions {
    * array handed out). Arrays that do not fit come from the JS heap and are copied per call.
    */
   readonly memoryMB?: number;
+  /** Threads (default 1): more run the kernels on worker threads over a shared memory. */
+  readonly threads?: number;
 }
 
 interface WasmExports {
@@ -29,13 +34,21 @@ interface WasmExports {
   sddmm_scratch_floats(m: number, rows: number, cols: number): number;
   sddmm(m: number, rows: number, cols: number, rowPtr: number, colIdx: number, x: number, ldx: number, g: number, ldg: number,
     out: number, scratch: number): void;
+  spk_update(kind: number, nesterov: number, decoupled: number, lr: number, a: number, b: number, eps: number, wd: number, c1: number, c2: number,
+    n: number, count: number, index: number, compact: number, w: number, g: number, s0: number, s1: number, values: number): number;
 }
 
 const modules = new Map<string, WebAssembly.Module>();
 
-/** WebAssembly SIMD128 kernels, one thread. Throws when the module is missing or cannot compile. */
+/**
+ * WebAssembly SIMD128 kernels. With `threads` > 1 the kernels run on worker threads sharing one
+ * memory (the `-mt` module). Throws when the module is missing or cannot compile.
+ */
 export function createWasmKernels(options: WasmKernelOptions = {}, how?: { reason: string; skipped: readonly string[] }): Kernels {
-  const path = options.path ?? DEFAULT_WASM_PATH;
+  const threads = options.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1 || threads > 16) throw new SparselabError(`createWasmKernels(threads): expected an integer in [1, 16], received ${threads}`);
+  const shared = threads > 1;
+  const path = options.path ?? (shared ? DEFAULT_WASM_MT_PATH : DEFAULT_WASM_PATH);
   const key = String(path);
   let module = modules.get(key);
   if (!module) {
@@ -43,23 +56,56 @@ export function createWasmKernels(options: WasmKernelOptions = {}, how?: { reaso
     modules.set(key, module);
   }
   const pages = Math.max(16, Math.ceil(((options.memoryMB ?? 128) * 2 ** 20) / 65536));
-  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared });
   const instance = new WebAssembly.Instance(module, { env: { memory } });
   const ex = instance.exports as unknown as WasmExports;
   const heap = new WasmHeap(memory, Number(ex.__heap_base.value));
-  const raw = wasmRaw(ex, heap);
-  return kernelSet("wasm", 1, `WebAssembly SIMD128, 1 thread, ${(pages * 65536) / 2 ** 20} MB memory`, raw, heap, how);
+  const pool = shared ? new WasmPool(module, memory, instance.exports as Record<string, unknown>, threads - 1) : undefined;
+  const raw = wasmRaw(ex, heap, pool);
+  const detail = `WebAssembly SIMD128, ${threads} thread${threads > 1 ? "s" : ""}, ${(pages * 65536) / 2 ** 20} MB memory`;
+  return kernelSet("wasm", threads, detail, raw, heap, how);
 }
 
-function wasmRaw(ex: WasmExports, heap: WasmHeap): RawKernels {
-  let scratch = 0, scratchFloats = 0;
+/** Work below this many multiply-adds runs on the calling thread alone. */
+const PARALLEL_MIN = 64 * 64 * 64;
+
+function wasmRaw(ex: WasmExports, heap: WasmHeap, pool: WasmPool | undefined): RawKernels {
+  const threads = pool?.threads ?? 1;
+  // per-thread scratch (gemm packing, spmm blocks) and one shared area (sddmm's transposed copies)
+  const scratch: number[] = new Array(threads).fill(0);
+  let scratchFloats = 0, sharedPtr = 0, sharedFloats = 0;
   const scratchFor = (floats: number): number => {
-    if (scratchFloats >= floats) return scratch;
-    if (scratch) heap.release(scratch);
-    scratch = heap.reserve(floats * 4);
-    scratchFloats = floats;
-    return scratch;
+    if (scratchFloats < floats) {
+      for (let t = 0; t < threads; t++) {
+        if (scratch[t]) heap.release(scratch[t]);
+        scratch[t] = heap.reserve(floats * 4);
+        pool?.setScratch(t, scratch[t]);
+      }
+      scratchFloats = floats;
+    }
+    return scratch[0];
   };
+  const sharedFor = (floats: number): number => {
+    if (sharedFloats < floats) {
+      if (sharedPtr) heap.release(sharedPtr);
+      sharedPtr = heap.reserve(floats * 4);
+      sharedFloats = floats;
+    }
+    return sharedPtr;
+  };
+  /** Splits [0, dim) into `chunks` ranges aligned to `unit`. */
+  const ranges = (dim: number, unit: number, chunks: number): [number, number][] => {
+    const units = Math.ceil(dim / unit);
+    const n = Math.max(1, Math.min(chunks, units));
+    const out: [number, number][] = [];
+    for (let c = 0; c < n; c++) {
+      const d0 = Math.floor((units * c) / n) * unit, d1 = Math.min(dim, Math.floor((units * (c + 1)) / n) * unit);
+      if (d1 > d0) out.push([d0, d1]);
+    }
+    return out;
+  };
+  const SCR = 0; // placeholder for a per-thread scratch argument
+
   return {
     gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, relu, gate, ldg) {
       const s = new Stage(heap);
@@ -68,9 +114,23 @@ function wasmRaw(ex: WasmExports, heap: WasmHeap): RawKernels {
         const pb = s.input(b, transB ? extent(n, k, ldb) : extent(k, n, ldb));
         const pc = s.output(c, extent(m, n, ldc), beta !== 0);
         const pbias = bias ? s.input(bias, n) : 0, pgate = gate ? s.input(gate, extent(m, n, ldg)) : 0;
+        const [ars, acs, brs, bcs] = [transA ? 1 : lda, transA ? lda : 1, transB ? 1 : ldb, transB ? ldb : 1];
         const sp = scratchFor(ex.gemm_scratch_floats(m, n));
-        ex.gemm(m, n, k, alpha, pa, transA ? 1 : lda, transA ? lda : 1, pb, transB ? 1 : ldb, transB ? ldb : 1,
-          beta, pc, ldc, pbias, relu ? 1 : 0, pgate, ldg, sp);
+        if (!pool || m * n * k < PARALLEL_MIN) {
+          ex.gemm(m, n, k, alpha, pa, ars, acs, pb, brs, bcs, beta, pc, ldc, pbias, relu ? 1 : 0, pgate, ldg, sp);
+        } else if (n >= m) {
+          pool.run(ranges(n, 8, 2 * threads).map(([j0, j1]) => ({
+            fn: "gemm", scratchAt: 17,
+            args: [m, j1 - j0, k, alpha, pa, ars, acs, pb + 4 * j0 * bcs, brs, bcs, beta, pc + 4 * j0, ldc,
+              pbias ? pbias + 4 * j0 : 0, relu ? 1 : 0, pgate ? pgate + 4 * j0 : 0, ldg, SCR],
+          })));
+        } else {
+          pool.run(ranges(m, 4, 2 * threads).map(([i0, i1]) => ({
+            fn: "gemm", scratchAt: 17,
+            args: [i1 - i0, n, k, alpha, pa + 4 * i0 * ars, ars, acs, pb, brs, bcs, beta, pc + 4 * i0 * ldc, ldc,
+              pbias, relu ? 1 : 0, pgate ? pgate + 4 * i0 * ldg : 0, ldg, SCR],
+          })));
+        }
         s.finish();
       } finally {
         s.release();
@@ -84,7 +144,15 @@ function wasmRaw(ex: WasmExports, heap: WasmHeap): RawKernels {
         const px = s.input(x, extent(m, kin, ldx)), py = s.output(y, extent(m, nout, ldy), false);
         const pbias = bias ? s.input(bias, nout) : 0, pgate = gate ? s.input(gate, extent(m, nout, ldg)) : 0;
         const sp = scratchFor(ex.spmm_scratch_floats(kin, nout));
-        ex.spmm(m, kin, nout, pptr, pidx, pval, px, ldx, py, ldy, pbias, relu ? 1 : 0, pgate, ldg, sp);
+        if (!pool || nnz * m < PARALLEL_MIN || m <= 32) {
+          ex.spmm(m, kin, nout, pptr, pidx, pval, px, ldx, py, ldy, pbias, relu ? 1 : 0, pgate, ldg, sp);
+        } else {
+          pool.run(ranges(m, 32, 4 * threads).map(([r0, r1]) => ({
+            fn: "spmm", scratchAt: 14,
+            args: [r1 - r0, kin, nout, pptr, pidx, pval, px + 4 * r0 * ldx, ldx, py + 4 * r0 * ldy, ldy,
+              pbias, relu ? 1 : 0, pgate ? pgate + 4 * r0 * ldg : 0, ldg, SCR],
+          })));
+        }
         s.finish();
       } finally {
         s.release();
@@ -97,17 +165,60 @@ function wasmRaw(ex: WasmExports, heap: WasmHeap): RawKernels {
         const prow = s.input(rowPtr, rows + 1), pcol = s.input(colIdx, nnz);
         const px = s.input(x, extent(m, rows, ldx)), pdy = s.input(dy, extent(m, cols, ldy));
         const pout = s.output(out, nnz, false);
-        const sp = scratchFor(ex.sddmm_scratch_floats(m, rows, cols));
-        ex.sddmm(m, rows, cols, prow, pcol, px, ldx, pdy, ldy, pout, sp);
+        const shared = sharedFor(ex.sddmm_scratch_floats(m, rows, cols));
+        if (!pool || nnz * m < PARALLEL_MIN) {
+          ex.sddmm(m, rows, cols, prow, pcol, px, ldx, pdy, ldy, pout, shared);
+        } else {
+          const mp = Math.ceil(m / 4) * 4, xt = shared, gt = shared + 4 * mp * rows;
+          pool.run([
+            ...ranges(rows, 4, threads).map(([c0, c1]) => ({ fn: "sddmm_transpose", args: [m, c0, c1, px, ldx, xt] })),
+            ...ranges(cols, 4, threads).map(([c0, c1]) => ({ fn: "sddmm_transpose", args: [m, c0, c1, pdy, ldy, gt] })),
+          ]);
+          pool.run(ranges(rows, 16, 64).map(([r0, r1]) => ({ fn: "sddmm_rows", args: [m, r0, r1, prow, pcol, xt, gt, pout] })));
+        }
         s.finish();
       } finally {
         s.release();
       }
     },
+    update(r, n, count, index, compact, w, g, s0, s1, values) {
+      const s = new Stage(heap);
+      let failed = false;
+      try {
+        const pindex = index ? s.input(index, count) : 0;
+        const pw = s.output(w, n, true), pg = s.input(g, compact || !index ? count : n);
+        const p0 = s0 ? s.output(s0, n, true) : 0, p1 = s1 ? s.output(s1, n, true) : 0;
+        const pv = values ? s.output(values, count, false) : 0;
+        const head = [r.adam ? 1 : 0, r.nesterov ? 1 : 0, r.decoupled ? 1 : 0, r.lr, r.a, r.b, r.eps, r.wd, r.c1, r.c2] as const;
+        if (!pool || count < 65536) {
+          failed = ex.spk_update(...head, n, count, pindex, compact ? 1 : 0, pw, pg, p0, p1, pv) !== 0;
+        } else {
+          if (index) {
+            // every index is checked first: a chunk failing halfway would leave a partial update
+            for (let j = 0; j < count; j++) if (!(index[j] >= 0 && index[j] < n)) failed = true;
+          }
+          if (!failed) {
+            pool.run(ranges(count, 1024, 2 * threads).map(([j0, j1]) => ({
+              fn: "spk_update",
+              args: index
+                ? [...head, n, j1 - j0, pindex + 4 * j0, compact ? 1 : 0, pw, compact ? pg + 4 * j0 : pg, p0, p1, pv ? pv + 4 * j0 : 0]
+                : [...head, n - j0, j1 - j0, 0, 0, pw + 4 * j0, pg + 4 * j0, p0 ? p0 + 4 * j0 : 0, p1 ? p1 + 4 * j0 : 0, pv ? pv + 4 * j0 : 0],
+            })));
+          }
+        }
+        if (!failed) s.finish();
+      } finally {
+        s.release();
+      }
+      if (failed) throw new SparselabError("kernels.update: an index is outside the parameter");
+    },
     dispose() {
-      if (scratch) heap.release(scratch);
-      scratch = 0;
+      for (const p of [...scratch, sharedPtr]) if (p) heap.release(p);
+      scratch.fill(0);
       scratchFloats = 0;
+      sharedPtr = 0;
+      sharedFloats = 0;
+      pool?.dispose();
     },
   };
 }
