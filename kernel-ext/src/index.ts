@@ -12,3 +12,5 @@ export type { ChartOptions } from "./charts/validate.js";
 export { table, toDataFrame, Table, type TableOptions } from "./tables/table.js";
 export { progressBar, type ProgressBar, type ProgressOptions, type ProgressOutput } from "./progress/bar.js";
 export type { ProgressState } from "./progress/render.js";
+export { installKernel, userJupyterDataDir, type InstallKernelOptions } from "./kernel/index.js";
+export { runNotebook, type RunOptions, type NotebookRun, type CellRun, type CellProgress, type CellStatus, type CellFailure } from "./runner/index.js";

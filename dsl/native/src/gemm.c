@@ -79,43 +79,43 @@ typedef struct {
 #define ACC(i) __m256 c##i##0 = _mm256_setzero_ps(), c##i##1 = _mm256_setzero_ps();
 #define FMA(i) { __m256 ai = _mm256_broadcast_ss(a + i); \
     c##i##0 = _mm256_fmadd_ps(ai, b0, c##i##0); c##i##1 = _mm256_fmadd_ps(ai, b1, c##i##1); }
-#define OUT(i) { \
+/* Full tiles use plain loads/stores; edge tiles (nr < 16 columns) masked ones, and rows >= mr are
+   skipped, so no tile ever goes through a temporary. */
+#define LD(p, k) (full ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, k))
+#define ST(p, k, v) (full ? _mm256_storeu_ps(p, v) : _mm256_maskstore_ps(p, k, v))
+#define OUT(i) if (i < mr) { \
     float *ci = c + i * ldc; \
     if (st->read) { \
-      c##i##0 = _mm256_fmadd_ps(vscale, _mm256_loadu_ps(ci), c##i##0); \
-      c##i##1 = _mm256_fmadd_ps(vscale, _mm256_loadu_ps(ci + 8), c##i##1); } \
+      c##i##0 = _mm256_fmadd_ps(vscale, LD(ci, k0), c##i##0); \
+      c##i##1 = _mm256_fmadd_ps(vscale, LD(ci + 8, k1), c##i##1); } \
     if (st->bias) { c##i##0 = _mm256_add_ps(c##i##0, bias0); c##i##1 = _mm256_add_ps(c##i##1, bias1); } \
     if (st->relu) { c##i##0 = _mm256_max_ps(c##i##0, zero); c##i##1 = _mm256_max_ps(c##i##1, zero); } \
     if (st->gate) { const float *gi = st->gate + i * st->ldg; \
-      c##i##0 = _mm256_and_ps(c##i##0, _mm256_cmp_ps(_mm256_loadu_ps(gi), zero, _CMP_GT_OQ)); \
-      c##i##1 = _mm256_and_ps(c##i##1, _mm256_cmp_ps(_mm256_loadu_ps(gi + 8), zero, _CMP_GT_OQ)); } \
-    _mm256_storeu_ps(ci, c##i##0); _mm256_storeu_ps(ci + 8, c##i##1); }
+      c##i##0 = _mm256_and_ps(c##i##0, _mm256_cmp_ps(LD(gi, k0), zero, _CMP_GT_OQ)); \
+      c##i##1 = _mm256_and_ps(c##i##1, _mm256_cmp_ps(LD(gi + 8, k1), zero, _CMP_GT_OQ)); } \
+    ST(ci, k0, c##i##0); ST(ci + 8, k1, c##i##1); }
 
-static void ukernel(int kc, const float *restrict a, const float *restrict b, float *c, long ldc, const tile_store *st) {
+/* Lane masks for the first nr of 16 columns. */
+static inline void column_masks(int nr, __m256i *k0, __m256i *k1) {
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  *k0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr), lane);
+  *k1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr - 8), lane);
+}
+
+/* One MR x NR tile of C (its first mr rows and nr columns) from packed panels. */
+static void ukernel(int kc, const float *restrict a, const float *restrict b, float *c, long ldc, int mr, int nr, const tile_store *st) {
   ACC(0) ACC(1) ACC(2) ACC(3) ACC(4) ACC(5)
   for (int p = 0; p < kc; p++, a += MR, b += NR) {
     __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
     FMA(0) FMA(1) FMA(2) FMA(3) FMA(4) FMA(5)
   }
+  const int full = nr == NR;
+  __m256i k0 = _mm256_setzero_si256(), k1 = k0;
+  if (!full) column_masks(nr, &k0, &k1);
   const __m256 zero = _mm256_setzero_ps(), vscale = _mm256_set1_ps(st->cscale);
   __m256 bias0 = zero, bias1 = zero;
-  if (st->bias) { bias0 = _mm256_loadu_ps(st->bias); bias1 = _mm256_loadu_ps(st->bias + 8); }
+  if (st->bias) { bias0 = LD(st->bias, k0); bias1 = LD(st->bias + 8, k1); }
   OUT(0) OUT(1) OUT(2) OUT(3) OUT(4) OUT(5)
-}
-
-/* Edge tile: computed into tmp, then merged element by element. */
-static void edge_tile(int kc, const float *a, const float *b, float *c, long ldc, int mr, int nr, const tile_store *st, float *tmp) {
-  static const tile_store plain = {0, 0.f, 0, 0, 0, 0};
-  ukernel(kc, a, b, tmp, NR, &plain);
-  for (int i = 0; i < mr; i++)
-    for (int j = 0; j < nr; j++) {
-      float v = tmp[i * NR + j];
-      if (st->read) v += st->cscale * c[i * ldc + j];
-      if (st->bias) v += st->bias[j];
-      if (st->relu && !(v > 0.f)) v = 0.f;
-      if (st->gate && !(st->gate[i * st->ldg + j] > 0.f)) v = 0.f;
-      c[i * ldc + j] = v;
-    }
 }
 
 typedef struct {
@@ -134,7 +134,7 @@ typedef struct {
 static void gemm_block(const gemm_job *J, int m, int n, const float *A, const float *B, float *C,
                        const float *bias, const float *gate, float *buf) {
   const int k = J->k, KC = balance(k, KC_MAX, 4), MC = balance(m, MC_MAX, MR);
-  float *Ap = buf, *Bp = buf + MC_MAX * KC_MAX, *tmp = Bp + (size_t)KC_MAX * (imin(n, NC_MAX) + NR);
+  float *Ap = buf, *Bp = buf + MC_MAX * KC_MAX;
   for (int jc = 0; jc < n; jc += NC_MAX) {
     int nc = imin(NC_MAX, n - jc);
     for (int pc = 0; pc < k; pc += KC) {
@@ -156,8 +156,7 @@ static void gemm_block(const gemm_job *J, int m, int n, const float *A, const fl
               .ldg = J->ep.ldg,
             };
             float *c = C + row * J->ldc + col;
-            if (mr == MR && nr == NR) ukernel(kc, Ap + ir * kc, Bp + jr * kc, c, J->ldc, &st);
-            else edge_tile(kc, Ap + ir * kc, Bp + jr * kc, c, J->ldc, mr, nr, &st, tmp);
+            ukernel(kc, Ap + ir * kc, Bp + jr * kc, c, J->ldc, mr, nr, &st);
           }
         }
       }

@@ -8,14 +8,13 @@
  *   sddmm  out[j] = sum_i X[i, r(j)] * G[i, col[j]] for every nonzero j = (r(j), col[j]) of a CSR.
  * Epilogue, in this order: v += bias[col]; v = max(v, 0) if relu; v = gate[row, col] > 0 ? v : 0.
  *
- * The kernel files are compiled with -mavx2 -mfma; addon.c is not, and checks the CPU before
- * anything calls into them.
+ * The kernel files (gemm.c, sparse.c, update.c) are compiled with -mavx2 -mfma; addon.c and
+ * pool.c are not, and addon.c checks the CPU before anything calls into the kernels.
  */
 #ifndef SPK_H
 #define SPK_H
 #include <stddef.h>
 
-/* The kernels return 0, or -1 when their scratch memory could not be allocated. */
 typedef struct {
   const float *bias; /* length n (per output column) or NULL */
   int relu;
@@ -23,14 +22,16 @@ typedef struct {
   long ldg;
 } spk_epilogue;
 
+/* The kernels return 0, or -1 when their scratch memory could not be allocated. nthreads is an
+   upper bound: small problems run on the calling thread. */
 int spk_gemm(int transA, int transB, int m, int n, int k, float alpha, const float *A, long lda,
              const float *B, long ldb, float beta, float *C, long ldc, const spk_epilogue *ep, int nthreads);
 
 int spk_spmm(int m, int kin, int nout, const int *ptr, const int *idx, const float *val, const float *X, long ldx,
-              float *Y, long ldy, const spk_epilogue *ep, int nthreads);
+             float *Y, long ldy, const spk_epilogue *ep, int nthreads);
 
 int spk_sddmm(int m, int rows, int cols, const int *rowptr, const int *colidx, const float *X, long ldx,
-               const float *G, long ldg, float *out, int nthreads);
+              const float *G, long ldg, float *out, int nthreads);
 
 /* Thread pool (pool.c): runs fn(ctx, chunk, tid) for chunk = 0..chunks-1 on up to nthreads
    threads (tid 0 is the calling thread, tid < nthreads) and returns when all are done. Chunks are

@@ -250,12 +250,27 @@ EXPORT void sddmm_transpose(int m, int c0, int c1, const float *src, int lds, fl
     for (int c = c0; c < c1; c++) __builtin_memset(dst + c * mp + m, 0, sizeof(float) * (mp - m));
 }
 
-/* Phase 2, on CSR rows [r0, r1): out[j] = dot(Xt[r(j)], Gt[col[j]]) over mp lanes. */
+/* Phase 2, on CSR rows [r0, r1): out[j] = dot(Xt[r(j)], Gt[col[j]]) over mp lanes; four nonzeros
+   at a time share each load of the x row. */
 EXPORT void sddmm_rows(int m, int r0, int r1, const int *rowptr, const int *colidx, const float *Xt, const float *Gt, float *out) {
   const int mp = (m + 3) / 4 * 4;
   for (int r = r0; r < r1; r++) {
     const float *x = Xt + r * mp;
-    for (int j = rowptr[r], je = rowptr[r + 1]; j < je; j++) {
+    int j = rowptr[r];
+    const int je = rowptr[r + 1];
+    for (; j + 4 <= je; j += 4) {
+      const float *g0 = Gt + colidx[j] * mp, *g1 = Gt + colidx[j + 1] * mp, *g2 = Gt + colidx[j + 2] * mp, *g3 = Gt + colidx[j + 3] * mp;
+      V a0 = wasm_f32x4_splat(0.f), a1 = a0, a2 = a0, a3 = a0;
+      for (int i = 0; i < mp; i += 4) {
+        V xv = wasm_v128_load(x + i);
+        a0 = madd(xv, wasm_v128_load(g0 + i), a0);
+        a1 = madd(xv, wasm_v128_load(g1 + i), a1);
+        a2 = madd(xv, wasm_v128_load(g2 + i), a2);
+        a3 = madd(xv, wasm_v128_load(g3 + i), a3);
+      }
+      out[j] = hsum(a0); out[j + 1] = hsum(a1); out[j + 2] = hsum(a2); out[j + 3] = hsum(a3);
+    }
+    for (; j < je; j++) {
       const float *g = Gt + colidx[j] * mp;
       V a = wasm_f32x4_splat(0.f), b = a;
       int i = 0;

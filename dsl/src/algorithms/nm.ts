@@ -42,9 +42,13 @@ export function validateNm(value: unknown, call = "nm"): NmSpec {
   return Object.freeze({ ...o }) as unknown as NmSpec;
 }
 
-/** `nm(2, 4)`: SR-STE with λ = 2e-4; `nm(1, 4, { variant: "decay" })`: mask-decay gradient flow. */
+/**
+ * `nm(2, 4)`: SR-STE with λ = 2e-4; `nm(1, 4, { variant: "decay" })`: mask-decay gradient flow.
+ * Masks are recomputed every 10 steps by default (SR-STE recomputes every step: `every: 1`), which
+ * keeps the mask search from dominating step time on a CPU.
+ */
 export function nm(n: number, m: number, options: Partial<Omit<NmSpec, "n" | "m">> = {}): NmSpec {
-  return validateNm({ every: 1, variant: "srste", refine: 2e-4, decayEnd: 0.75, decayShape: "exponential", ...checkPlainObject("nm", "options", options), n, m }, "nm");
+  return validateNm({ every: 10, variant: "srste", refine: 2e-4, decayEnd: 0.75, decayShape: "exponential", ...checkPlainObject("nm", "options", options), n, m }, "nm");
 }
 
 /** N:M masks keeping the largest |w| of every group of M along each kernel's input axis. */

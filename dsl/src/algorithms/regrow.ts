@@ -68,7 +68,8 @@ export function regrowAlgorithm(spec: RegrowSpec): SparsityAlgorithm {
       const reset: [string, Mask][] = [];
       const dropped = new Map<string, number>();
       for (const [name, mask] of context.masks.entries) {
-        const count = Math.min(method.round(fraction * mask.kept), mask.kept);
+        // A dense layer has nothing inactive to grow into: dropping would only reset weights.
+        const count = mask.kept === mask.total ? 0 : Math.min(method.round(fraction * mask.kept), mask.kept);
         const { next, grown } = dropAndGrow(name, mask, count, context, method.grow);
         masks.push([name, next]);
         reset.push([name, grown]);

@@ -1,5 +1,7 @@
 import type { Dataset } from "@sparselab/datasets";
 import { validateGmp, type GmpSpec } from "../algorithms/gmp.js";
+import { nm, type NmSpec } from "../algorithms/nm.js";
+import { regrow, type RegrowMethod } from "../algorithms/regrow.js";
 import type { CriterionName } from "../criteria/index.js";
 import { custom, er, erk, global, uniform, type Distribution } from "../distributions/index.js";
 import { argError, SparselabError } from "../errors.js";
@@ -7,14 +9,14 @@ import { RECIPE_VERSION, validateRecipe, type Recipe } from "../io/recipe.js";
 import { Net } from "../nets/index.js";
 import { validateTrainSpec } from "../train/spec.js";
 import { checkKnownKeys, checkNonNegativeInt, checkPlainObject } from "../validate.js";
-import type { CriterionPlan, DistributedPlan, PlanProps, PrunedTrainingPlan, SparsifyPlan, TrainOptions, TrainingPlan } from "./plan.js";
+import type { CriterionPlan, DistributedPlan, NmPlan, PlanProps, RegrowOptions, SparsifyPlan, TrainOptions, TrainingPlan } from "./plan.js";
 import { runPlan, type RunOptions, type RunResult } from "./run.js";
 
 /**
  * The one implementation behind every builder stage (kysely's pattern): immutable props, each
  * call returns a new frozen instance; the public interfaces decide which calls each stage offers.
  */
-class PlanImpl implements SparsifyPlan, DistributedPlan, CriterionPlan, TrainingPlan {
+class PlanImpl implements SparsifyPlan, DistributedPlan, CriterionPlan, NmPlan, TrainingPlan {
   readonly #props: PlanProps;
 
   constructor(props: PlanProps) {
@@ -75,13 +77,24 @@ class PlanImpl implements SparsifyPlan, DistributedPlan, CriterionPlan, Training
     return this.#with({ data, train });
   }
 
+  nm(n: number, m: number, options: Partial<Omit<NmSpec, "n" | "m">> = {}): PlanImpl {
+    return this.#with({ nm: nm(n, m, options) });
+  }
+
   prune(spec: GmpSpec): PlanImpl {
     if (this.#props.prune) throw new SparselabError("prune(spec): this plan already prunes; a plan takes one pruning schedule");
+    if (this.#props.nm) throw new SparselabError("prune(spec): N:M plans keep their own masks; drop .nm() to prune gradually");
     return this.#with({ prune: validateGmp(spec, "prune") });
   }
 
+  regrow(method: RegrowMethod, options: RegrowOptions = {}): PlanImpl {
+    if (this.#props.regrow) throw new SparselabError("regrow(method): this plan already regrows; a plan takes one regrowth rule");
+    if (this.#props.nm) throw new SparselabError("regrow(method): N:M plans keep their own masks; regrowth does not apply");
+    return this.#with({ regrow: regrow(method, options) });
+  }
+
   toJSON(): Recipe {
-    const { net, data, sparsity, criterion, train, prune } = this.#props;
+    const { net, data, sparsity, criterion, train, prune, regrow, nm } = this.#props;
     if (!train || !data) throw new SparselabError("toJSON(): a plan becomes a recipe once .train({...}) is set");
     return validateRecipe({
       version: RECIPE_VERSION,
@@ -91,6 +104,8 @@ class PlanImpl implements SparsifyPlan, DistributedPlan, CriterionPlan, Training
       ...(criterion && { criterion }),
       train,
       ...(prune && { prune }),
+      ...(regrow && { regrow }),
+      ...(nm && { nm }),
     }, "toJSON");
   }
 
@@ -115,7 +130,7 @@ export function sparsify(net: Net): SparsifyPlan {
 }
 
 /** Rebuilds a runnable plan from a JSON recipe (as written by `plan.toJSON()`). */
-export function plan(recipe: unknown): TrainingPlan | PrunedTrainingPlan {
+export function plan(recipe: unknown): TrainingPlan<"prune" | "regrow"> {
   const r = validateRecipe(recipe, "plan");
-  return new PlanImpl({ net: r.net, data: r.data, sparsity: r.sparsity, criterion: r.criterion, train: r.train, prune: r.prune });
+  return new PlanImpl({ net: r.net, data: r.data, sparsity: r.sparsity, criterion: r.criterion, train: r.train, prune: r.prune, regrow: r.regrow, nm: r.nm });
 }

@@ -1,5 +1,8 @@
 import type { Dataset, DatasetSpec } from "@sparselab/datasets";
 import type { GmpSpec } from "../algorithms/gmp.js";
+import type { NmSpec } from "../algorithms/nm.js";
+import type { RegrowMethod, RegrowSpec } from "../algorithms/regrow.js";
+import type { DropSchedule } from "../schedules/drop.js";
 import type { CriterionName } from "../criteria/index.js";
 import type { DistributionConfig } from "../distributions/index.js";
 import type { Recipe } from "../io/recipe.js";
@@ -30,6 +33,8 @@ export interface PlanProps {
   readonly criterion?: { readonly name: CriterionName; readonly seed: number };
   readonly train?: TrainSpec;
   readonly prune?: GmpSpec;
+  readonly regrow?: RegrowSpec;
+  readonly nm?: NmSpec;
 }
 
 interface Serialisable {
@@ -52,6 +57,11 @@ export interface SparsifyPlan {
   global(sparsity: number): DistributedPlan;
   /** Given densities per prunable tensor name. */
   custom(densities: Readonly<Record<string, number>>): DistributedPlan;
+  /**
+   * N:M sparsity (N kept in every M consecutive inputs), recomputed by magnitude during training
+   * with SR-STE (default) or mask-decay gradient flow (`{ variant: "decay" }`).
+   */
+  nm(n: number, m: number, options?: Partial<Omit<NmSpec, "n" | "m">>): NmPlan;
   /** Dense training (a baseline, or the start of gradual pruning). */
   train(options: TrainOptions): TrainingPlan;
 }
@@ -70,10 +80,34 @@ export interface CriterionPlan {
   train(options: TrainOptions): TrainingPlan;
 }
 
-/** A runnable plan. `.prune()` adds gradual pruning during training (once). */
-export interface TrainingPlan extends Serialisable {
-  prune(spec: GmpSpec): PrunedTrainingPlan;
+/** N:M masks manage themselves during training: no pruning schedule or regrowth on top. */
+export interface NmPlan {
+  train(options: TrainOptions): TrainingPlan<"prune" | "regrow">;
+}
+
+/** Options of `.regrow()`: when and how much to replace (see `regrow` for the defaults). */
+export interface RegrowOptions {
+  /** Steps between updates (default 100). */
+  readonly every?: number;
+  /** Fraction of each layer's active weights replaced: a number or a schedule (default cosine(0.3)). */
+  readonly drop?: number | DropSchedule;
+  /** Updates happen from `begin` until `until` (fractions of training; default 0 → 0.75). */
+  readonly begin?: number;
+  readonly until?: number;
+}
+
+interface TrainingPlanMethods<Used extends string> extends Serialisable {
+  /** Gradual magnitude pruning during training (`sl.gmp({ to: 0.9 })`). */
+  prune(spec: GmpSpec): TrainingPlan<Used | "prune">;
+  /**
+   * Dynamic sparse training: every `every` steps drop the smallest weights and grow as many —
+   * "set" at random, "rigl" by gradient magnitude, "gradient" as GraNet's regeneration (with `.prune`).
+   */
+  regrow(method: RegrowMethod, options?: RegrowOptions): TrainingPlan<Used | "regrow">;
   run(options?: RunOptions): Promise<RunResult>;
 }
 
-export type PrunedTrainingPlan = Omit<TrainingPlan, "prune">;
+/** A runnable plan; `.prune()` and `.regrow()` each add one algorithm to training (once). */
+export type TrainingPlan<Used extends string = never> = Omit<TrainingPlanMethods<Used>, Used>;
+
+export type PrunedTrainingPlan = TrainingPlan<"prune">;

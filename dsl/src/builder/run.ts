@@ -1,9 +1,12 @@
 import { createRequire } from "node:module";
 import { loadDataset, Rng, type Dataset } from "@sparselab/datasets";
 import type { DataFrame } from "danfojs-node";
+import { composeAlgorithms } from "../algorithms/compose.js";
 import { gmpAlgorithm } from "../algorithms/gmp.js";
+import { nmAlgorithm, nmMasks } from "../algorithms/nm.js";
+import { regrowAlgorithm } from "../algorithms/regrow.js";
 import { useBackend, type BackendName } from "../backend/index.js";
-import { criterion, type Budget } from "../criteria/index.js";
+import { criterion, magnitudeScores, type Budget } from "../criteria/index.js";
 import { distributions, type Allocation } from "../distributions/index.js";
 import { validateRecipe, type Recipe } from "../io/recipe.js";
 import { MaskSet, type MaskSetReport } from "../masks/index.js";
@@ -26,24 +29,42 @@ export interface RunMetrics {
   readonly testLoss: number;
   readonly valAccuracy: number;
   readonly valLoss: number;
+  /** Fraction of prunable weights that were active at some point of training. */
+  readonly explorationRate: number;
+}
+
+interface RunParts {
+  readonly recipe: Recipe;
+  readonly net: Net;
+  readonly masks: MaskSet;
+  readonly records: readonly HistoryRecord[];
+  readonly metrics: RunMetrics;
+  readonly backend: BackendName;
+  readonly steps: number;
+  readonly seconds: number;
+  readonly dropped: ReadonlyMap<string, number>;
+  readonly grown: ReadonlyMap<string, number>;
 }
 
 /** What a run produced: the trained net and its masks, the history and the final metrics. */
 export class RunResult {
+  readonly recipe: Recipe;
+  readonly net: Net;
+  readonly masks: MaskSet;
+  readonly metrics: RunMetrics;
+  readonly backend: BackendName;
+  readonly steps: number;
+  readonly seconds: number;
+  /** Per layer, weights removed and added by mask updates over the run. */
+  readonly dropped: ReadonlyMap<string, number>;
+  readonly grown: ReadonlyMap<string, number>;
   readonly #records: readonly HistoryRecord[];
   #frame?: DataFrame;
 
-  constructor(
-    readonly recipe: Recipe,
-    readonly net: Net,
-    readonly masks: MaskSet,
-    records: readonly HistoryRecord[],
-    readonly metrics: RunMetrics,
-    readonly backend: BackendName,
-    readonly steps: number,
-    readonly seconds: number,
-  ) {
-    this.#records = records;
+  constructor(parts: RunParts) {
+    ({ recipe: this.recipe, net: this.net, masks: this.masks, metrics: this.metrics, backend: this.backend,
+      steps: this.steps, seconds: this.seconds, dropped: this.dropped, grown: this.grown } = parts);
+    this.#records = parts.records;
   }
 
   /** Per-epoch records as plain objects. */
@@ -86,7 +107,10 @@ export class RunResult {
   /** The summary the CLI prints. */
   toJSON() {
     const { layers, overall } = this.report;
-    return { ...this.metrics, seed: this.recipe.train.seed, backend: this.backend, steps: this.steps, seconds: this.seconds, overall, layers };
+    return {
+      ...this.metrics, seed: this.recipe.train.seed, backend: this.backend, steps: this.steps, seconds: this.seconds, overall,
+      layers: layers.map((l) => ({ ...l, dropped: this.dropped.get(l.name) ?? 0, grown: this.grown.get(l.name) ?? 0 })),
+    };
   }
 }
 
@@ -103,7 +127,9 @@ export async function runPlan(props: PlanProps, recipe: Recipe, options: RunOpti
   const data: Dataset = props.data && "spec" in props.data ? props.data : await loadDataset(recipe.data);
   const net = props.net instanceof Net ? props.net.clone() : buildNet(recipe.net);
   let masks = MaskSet.dense(net.prunable);
-  if (recipe.sparsity) {
+  if (recipe.nm) {
+    masks = nmMasks(net.prunable, magnitudeScores(net), recipe.nm);
+  } else if (recipe.sparsity) {
     const chosen = criterion(recipe.criterion?.name ?? "random", "run");
     const seed = recipe.criterion?.seed ?? recipe.net.seed;
     const budget = budgetOf(distributions.fromConfig(recipe.sparsity).allocate(net.prunable));
@@ -111,12 +137,21 @@ export async function runPlan(props: PlanProps, recipe: Recipe, options: RunOpti
   }
   const outcome = await trainMasked({
     net, masks, data, train: recipe.train, onEvent: options.onEvent,
-    algorithm: recipe.prune && gmpAlgorithm(recipe.prune),
+    algorithm: composeAlgorithms([
+      ...(recipe.prune ? [gmpAlgorithm(recipe.prune)] : []),
+      ...(recipe.regrow ? [regrowAlgorithm(recipe.regrow)] : []),
+      ...(recipe.nm ? [nmAlgorithm(recipe.nm)] : []),
+    ]),
   });
   const last = outcome.history[outcome.history.length - 1];
   // Record the data actually used (e.g. "auto" resolved to "full" or "embedded", defaults filled in).
   const ran = validateRecipe({ ...recipe, data: data.spec }, "run");
-  return new RunResult(ran, net, outcome.masks, outcome.history,
-    { testAccuracy: outcome.test.accuracy, testLoss: outcome.test.loss, valAccuracy: last?.valAccuracy ?? NaN, valLoss: last?.valLoss ?? NaN },
-    backend.name, outcome.steps, (Date.now() - started) / 1000);
+  return new RunResult({
+    recipe: ran, net, masks: outcome.masks, records: outcome.history, backend: backend.name, steps: outcome.steps,
+    seconds: (Date.now() - started) / 1000, dropped: outcome.dropped, grown: outcome.grown,
+    metrics: {
+      testAccuracy: outcome.test.accuracy, testLoss: outcome.test.loss, valAccuracy: last?.valAccuracy ?? NaN,
+      valLoss: last?.valLoss ?? NaN, explorationRate: outcome.explorationRate,
+    },
+  });
 }

@@ -7,6 +7,7 @@ const USAGE = `usage: sparselab <command> [options]
   density --net mlp:784-300-100-10 --dist erk --sparsity 0.9 [--json]   per-layer kept counts
   train RECIPE.json [--json]                                             run a recipe
   train --net N --dist D --sparsity S --criterion C --epochs E ... [--print-recipe] [--json]
+        [--regrow set|rigl | --prune gmp|granet] [--drop F] [--every N] [--until U] [--init-sparsity S] [--nm 2:4]
   run NOTEBOOK… [--fast] [--param k=v]… [--out DIR] [--timeout S]       (needs @sparselab/kernel)
   kernel install [--prefix P] [--user]                                   (needs @sparselab/kernel)`;
 

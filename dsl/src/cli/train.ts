@@ -12,6 +12,8 @@ const FLAGS = {
   epochs: { type: "string" }, "batch-size": { type: "string" }, lr: { type: "string" }, momentum: { type: "string" },
   optimizer: { type: "string" }, "weight-decay": { type: "string" }, schedule: { type: "string" }, seed: { type: "string" }, prune: { type: "string" },
   data: { type: "string" }, backend: { type: "string" }, "print-recipe": { type: "boolean" }, json: { type: "boolean" },
+  regrow: { type: "string" }, drop: { type: "string" }, every: { type: "string" }, until: { type: "string" },
+  nm: { type: "string" }, "init-sparsity": { type: "string" },
 } as const;
 
 type Values = Flags["values"];
@@ -45,17 +47,37 @@ function recipeFromFlags(values: Values): unknown {
       },
     },
   };
-  if (values.prune !== undefined) {
-    if (values.prune !== "gmp") throw argError(call, "--prune", '"gmp"', values.prune);
+  const prune = values.prune as string | undefined;
+  const regrowMethod = values.regrow as string | undefined;
+  const dynamic = { every: num("every") ?? 100, until: num("until") ?? 0.75 };
+  if (prune !== undefined && prune !== "gmp" && prune !== "granet") throw argError(call, "--prune", '"gmp" | "granet"', prune);
+  if (regrowMethod !== undefined && regrowMethod !== "set" && regrowMethod !== "rigl") throw argError(call, "--regrow", '"set" | "rigl"', regrowMethod);
+  if (regrowMethod && prune) throw argError(call, "--regrow", "no --prune alongside it (--prune granet regrows by itself)", regrowMethod);
+  if (values.nm !== undefined) {
+    const match = /^(\d+):(\d+)$/.exec(values.nm as string);
+    if (!match) throw argError(call, "--nm", 'N:M like "2:4"', values.nm);
+    if (prune || regrowMethod || sparsity > 0) throw argError(call, "--nm", "no --sparsity, --prune or --regrow alongside it", values.nm);
+    recipe.nm = { n: Number(match[1]), m: Number(match[2]), every: dynamic.every === 100 ? 10 : dynamic.every, variant: "srste", refine: 2e-4, decayEnd: 0.75, decayShape: "exponential" };
+  } else if (prune === "gmp") {
     if (dist !== "uniform" && dist !== "global" && values.dist !== undefined) {
       throw argError(call, "--dist", '"uniform" (per-layer GMP) or "global" (global GMP) with --prune gmp', dist);
     }
     recipe.prune = { method: "gmp", to: sparsity, start: 0.1, end: 0.7, scope: dist === "global" ? "global" : "layer" };
+  } else if (prune === "granet") {
+    // GraNet: global cubic pruning to --sparsity from dense (or from ERK --init-sparsity) plus gradient regeneration.
+    const initial = num("init-sparsity") ?? 0;
+    if (initial > 0) {
+      recipe.sparsity = { name: "erk", sparsity: initial };
+      recipe.criterion = { name: values.criterion ?? "random", seed };
+    }
+    recipe.prune = { method: "gmp", to: sparsity, start: 0, end: dynamic.until, every: dynamic.every, scope: "global" };
+    recipe.regrow = { method: "gradient", every: dynamic.every, drop: { kind: "cosine", initial: num("drop") ?? 0.5, final: 0.005 }, begin: 0, until: dynamic.until };
   } else if (sparsity > 0) {
     recipe.sparsity = { name: dist, sparsity };
     recipe.criterion = { name: values.criterion ?? "random", seed };
-  } else if (values.criterion !== undefined) {
-    throw argError(call, "--criterion", "a --sparsity above 0 to go with it", values.criterion);
+    if (regrowMethod) recipe.regrow = { method: regrowMethod, ...dynamic, begin: 0, drop: { kind: "cosine", initial: num("drop") ?? 0.3 } };
+  } else if (values.criterion !== undefined || regrowMethod !== undefined) {
+    throw argError(call, values.criterion !== undefined ? "--criterion" : "--regrow", "a --sparsity above 0 to go with it", values.criterion ?? regrowMethod);
   }
   return recipe;
 }

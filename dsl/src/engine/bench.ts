@@ -1,11 +1,8 @@
 import { loadavg } from "node:os";
 import { erk } from "../distributions/index.js";
-import { createAddonKernels } from "../kernels/addon.js";
-import { median, measureBreakEven } from "../kernels/bench.js";
-import { createJsKernels } from "../kernels/js.js";
+import { createImplementations, median, measureBreakEven, type KernelChoice } from "../kernels/bench.js";
 import { randomMask, seededRandom } from "../kernels/testing.js";
-import type { KernelName, Kernels } from "../kernels/types.js";
-import { createWasmKernels } from "../kernels/wasm.js";
+import type { KernelName } from "../kernels/types.js";
 import type { OptimizerSpec } from "../train/optimizers.js";
 import { createMlpEngine } from "./mlp-engine.js";
 
@@ -15,8 +12,8 @@ export interface EngineBenchOptions {
   readonly batch?: number;
   /** ERK sparsities to train at; 0 is dense. Default [0, 0.9]. */
   readonly sparsities?: readonly number[];
-  /** Implementations (default: every one that loads here, JS only when asked). */
-  readonly implementations?: readonly KernelName[];
+  /** Implementations (default: addon, wasm, wasm on 2 threads — those that load here; JS only when asked). */
+  readonly implementations?: readonly KernelChoice[];
   /** Timed steps per sample, and samples (the median is reported). Default 30 × 5. */
   readonly steps?: number;
   readonly samples?: number;
@@ -44,7 +41,7 @@ export interface EngineBenchRow {
 export interface EngineBenchResult {
   readonly rows: readonly EngineBenchRow[];
   /** Density below which forward + dX + dW of a 128×784×300 layer is faster sparse, per implementation. */
-  readonly breakEven: Partial<Record<KernelName, number>>;
+  readonly breakEven: Readonly<Record<string, number>>;
   readonly load: { readonly before: number; readonly after: number };
 }
 
@@ -71,16 +68,11 @@ export function benchEngine(options: EngineBenchOptions = {}): EngineBenchResult
   const specs = sizes.slice(1).map((out, l) => ({ name: `fc${l + 1}.kernel`, shape: [sizes[l], out] }));
 
   const rows: EngineBenchRow[] = [];
-  const breakEven: Partial<Record<KernelName, number>> = {};
-  for (const name of options.implementations ?? (["addon", "wasm"] as const)) {
-    let kernels: Kernels;
+  const breakEven: Record<string, number> = {};
+  for (const kernels of createImplementations(options.implementations ?? ["addon", "wasm", { name: "wasm", threads: 2 }])) {
+    const name = kernels.name;
     try {
-      kernels = name === "addon" ? createAddonKernels() : name === "wasm" ? createWasmKernels() : createJsKernels();
-    } catch {
-      continue;
-    }
-    try {
-      if (options.breakEven) breakEven[name] = measureBreakEven(kernels).density;
+      if (options.breakEven) breakEven[`${name}×${kernels.threads}`] = measureBreakEven(kernels).density;
       for (const sparsity of options.sparsities ?? [0, 0.9]) {
         const masks = new Map<string, Uint8Array | undefined>();
         if (sparsity > 0) {

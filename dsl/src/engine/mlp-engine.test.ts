@@ -89,7 +89,7 @@ describe.each(impls.map((k) => [kernelLabel(k), k] as const))("MLP engine on %s 
   it("routes layers by density, and its loss and gradients equal tfjs's (1e-4)", () => {
     const m = masks(1);
     const net = maskedNet(3, m);
-    const engine = createMlpEngine({ sizes: SIZES, weights: net.snapshot(), masks: m, kernels, optimizer: sgd(0.1) });
+    const engine = createMlpEngine({ sizes: SIZES, weights: net.snapshot(), masks: m, kernels, optimizer: sgd(0.1), sparseBelow: 0.5 });
     expect(engine.layers().map((l) => l.mode)).toEqual(["sparse", "dense", "dense"]);
     const { x, y } = batch(2);
     const { loss, grads } = engine.gradients(x, y);
@@ -99,6 +99,19 @@ describe.each(impls.map((k) => [kernelLabel(k), k] as const))("MLP engine on %s 
     for (const [name, g] of grads) expect(maxAbsDiff(g, ref.grads.get(name)!.dataSync()), name).toBeLessThan(1e-4);
     const logits = engine.predict(x);
     expect(maxAbsDiff(logits, net.apply(tf.tensor2d(x, [BATCH, SIZES[0]])).dataSync())).toBeLessThan(1e-4);
+    // large inputs run in chunks of 1024 rows
+    const big = batch(4, 2500);
+    const bigLogits = engine.predict(big.x);
+    expect(maxAbsDiff(bigLogits, net.apply(tf.tensor2d(big.x, [2500, SIZES[0]])).dataSync())).toBeLessThan(1e-4);
+    const { loss: bigLoss, correct } = engine.evaluate(big.x, big.y);
+    let right = 0;
+    for (let i = 0; i < 2500; i++) {
+      const row = Array.from(bigLogits.subarray(i * 5, i * 5 + 5));
+      if (row.indexOf(Math.max(...row)) === big.y[i]) right++;
+    }
+    expect(correct).toBe(right);
+    const refBig = lossAndGradients(net, tf.tensor2d(big.x, [2500, SIZES[0]]), tf.tensor1d(big.y, "int32")).loss.dataSync()[0];
+    expect(Math.abs(bigLoss - refBig)).toBeLessThan(1e-4);
     engine.dispose();
     net.dispose();
   });
@@ -113,7 +126,8 @@ describe.each(impls.map((k) => [kernelLabel(k), k] as const))("MLP engine on %s 
     const m = masks(5);
     const net = maskedNet(7, m);
     const opt = new Optimizer(spec);
-    const engine = createMlpEngine({ sizes: SIZES, weights: net.snapshot(), masks: m, kernels, optimizer: spec });
+    const engine = createMlpEngine({ sizes: SIZES, weights: net.snapshot(), masks: m, kernels, optimizer: spec, sparseBelow: 0.5 });
+    expect(engine.layers().map((l) => l.mode)).toEqual(["sparse", "dense", "dense"]); // both masked routes
     for (let s = 0; s < 6; s++) {
       const { x, y } = batch(100 + s);
       const ref = tfjsStep(net, opt, m, x, y, lr);
@@ -137,7 +151,7 @@ describe.each(impls.map((k) => [kernelLabel(k), k] as const))("MLP engine on %s 
     const m = masks(9);
     const net = maskedNet(11, m);
     const opt = new Optimizer(spec);
-    const engine = createMlpEngine({ sizes: SIZES, weights: net.snapshot(), masks: m, kernels, optimizer: spec });
+    const engine = createMlpEngine({ sizes: SIZES, weights: net.snapshot(), masks: m, kernels, optimizer: spec, sparseBelow: 0.5 });
     const random = seededRandom(12);
     for (let s = 0; s < 6; s++) {
       const { x, y } = batch(200 + s);
@@ -183,6 +197,30 @@ describe.each(impls.map((k) => [kernelLabel(k), k] as const))("MLP engine on %s 
     };
     const allSparse = run(1), allDense = run(0);
     for (const [name, w] of allSparse) expect(maxAbsDiff(w, allDense.get(name)!), name).toBeLessThan(1e-5);
+    net.dispose();
+  });
+});
+
+describe("MLP engine weight and optimizer resets", () => {
+  it("setWeights re-masks and reaches the sparse format; resetOptimizer restarts Adam", () => {
+    const kernels = impls[0];
+    const m = masks(21);
+    const net = maskedNet(22, m);
+    const spec = adam(1e-2);
+    const engine = createMlpEngine({ sizes: SIZES, weights: net.snapshot(), masks: m, kernels, optimizer: spec, sparseBelow: 0.5 });
+    const fresh = createMlpEngine({ sizes: SIZES, weights: net.snapshot(), masks: m, kernels, optimizer: spec, sparseBelow: 0.5 });
+    const { x, y } = batch(23);
+    engine.step(x, y);
+    engine.step(x, y);
+    engine.setWeights(net.snapshot()); // back to the start (unmasked values: re-masked on the way in)
+    engine.resetOptimizer();
+    expect(engine.steps).toBe(0);
+    expectPrunedZero(engine, m);
+    for (let s = 0; s < 3; s++) expect(engine.step(x, y)).toBe(fresh.step(x, y));
+    const [a, b] = [engine.weights(), fresh.weights()];
+    for (const [name, w] of a) expect(maxAbsDiff(w, b.get(name)!), name).toBe(0);
+    engine.dispose();
+    fresh.dispose();
     net.dispose();
   });
 });

@@ -7,10 +7,11 @@ import { TypedOptimizer } from "./optimizer.js";
 
 /**
  * Density below which a masked layer runs on the sparse kernels (forward, dX and dW together
- * faster than dense gemm), per implementation; measured with `measureBreakEven` on 128×784×300
- * and 128×300×100 (see the engine's README notes in bench.ts).
+ * faster than dense gemm), per implementation: `measureBreakEven` on 128×784×300 and 128×300×100
+ * on a 2-core AVX2 machine gave ≈ 0.35–0.45 for the addon, 0.55–0.65 for WASM, and ≥ 0.9 for JS
+ * (its gemm is the slow part). Near the break-even both routes cost about the same.
  */
-export const SPARSE_BREAK_EVEN: Readonly<Record<KernelName, number>> = Object.freeze({ addon: 0.45, wasm: 0.55, js: 0.5 });
+export const SPARSE_BREAK_EVEN: Readonly<Record<KernelName, number>> = Object.freeze({ addon: 0.4, wasm: 0.6, js: 0.9 });
 
 export interface MlpEngineOptions {
   /** Layer widths, e.g. [784, 300, 100, 10]: ReLU hidden layers, softmax cross-entropy on the logits. */
@@ -25,6 +26,9 @@ export interface MlpEngineOptions {
   /** Masked layers with density below this use the sparse kernels (default SPARSE_BREAK_EVEN[kernels.name]). */
   readonly sparseBelow?: number;
 }
+
+/** predict / evaluate run in batches of at most this many rows (bounded activation memory). */
+const EVAL_CHUNK = 1024;
 
 export interface LayerMode {
   readonly name: string;
@@ -63,6 +67,10 @@ export interface MlpEngine {
    * refreshed by the next `weights()`.
    */
   weights(): Map<string, Float32Array>;
+  /** Copies the given parameters in (any subset, same shapes); pruned positions are re-zeroed. */
+  setWeights(weights: ReadonlyMap<string, Float32Array>): void;
+  /** Zeroes every optimizer slot and the step count (a fresh optimizer on the same weights). */
+  resetOptimizer(): void;
   /** A parameter's optimizer slots (views, current as of this call): [] for SGD, [velocity] with momentum, [m, v] for Adam. */
   slots(name: string): readonly Float32Array[];
   /** Steps taken. */
@@ -207,11 +215,16 @@ export function createMlpEngine(options: MlpEngineOptions): MlpEngine {
     if (previous) k.free(previous);
   }
 
-  function input(call: string, x: Float32Array, batch: number): Float32Array {
+  function checkInput(call: string, x: Float32Array, batch: number): void {
     if (disposed) throw new SparselabError(`MlpEngine.${call}: the engine was disposed`);
     if (!(x instanceof Float32Array) || x.length !== batch * sizes[0]) {
       throw argError(`MlpEngine.${call}`, "x", `a Float32Array of ${batch}×${sizes[0]} values`, x);
     }
+  }
+
+  /** x as the kernels' input: itself, or (WASM, foreign array) a copy in their memory. */
+  function input(call: string, x: Float32Array, batch: number): Float32Array {
+    checkInput(call, x, batch);
     ensureBatch(batch);
     if (k.owns(x)) return x;
     acts[0].set(x);
@@ -326,16 +339,29 @@ export function createMlpEngine(options: MlpEngineOptions): MlpEngine {
       return { loss, grads };
     },
 
-    predict(x, batch = x.length / sizes[0]) {
+    predict(x, batch = x?.length / sizes[0]) {
       if (!Number.isInteger(batch) || batch < 1) throw argError("MlpEngine.predict", "x", `a Float32Array of b×${sizes[0]} values`, x);
-      const h0 = input("predict", x, batch);
-      return forward(h0, batch).slice(0, batch * sizes[sizes.length - 1]);
+      checkInput("predict", x, batch);
+      const classes = sizes[sizes.length - 1], out = new Float32Array(batch * classes);
+      for (let r = 0; r < batch; r += EVAL_CHUNK) {
+        const n = Math.min(EVAL_CHUNK, batch - r);
+        out.set(forward(input("predict", x.subarray(r * sizes[0], (r + n) * sizes[0]), n), n).subarray(0, n * classes), r * classes);
+      }
+      return out;
     },
 
     evaluate(x, y) {
       const batch = labels("evaluate", y);
-      const h0 = input("evaluate", x, batch);
-      return softmaxCrossEntropy(forward(h0, batch), y, batch);
+      checkInput("evaluate", x, batch);
+      let loss = 0, correct = 0;
+      for (let r = 0; r < batch; r += EVAL_CHUNK) {
+        const n = Math.min(EVAL_CHUNK, batch - r);
+        const z = forward(input("evaluate", x.subarray(r * sizes[0], (r + n) * sizes[0]), n), n);
+        const part = softmaxCrossEntropy(z, y.subarray(r, r + n), n);
+        loss += part.loss * n;
+        correct += part.correct;
+      }
+      return { loss: loss / batch, correct };
     },
 
     setMask(name, bits) {
@@ -351,6 +377,25 @@ export function createMlpEngine(options: MlpEngineOptions): MlpEngine {
         l.sparse?.loadValues(l.w);
         l.stale = false;
       }
+    },
+
+    setWeights(weights) {
+      for (const [name, values] of weights) {
+        const l = layers.find((x) => x.kernelName === name || x.biasName === name);
+        const target = l && (name === l.kernelName ? l.w : l.b);
+        if (!l || !target) throw argError("MlpEngine.setWeights", "weights", `parameters among ${[...byKernel.keys()].join(", ")} and their biases`, name);
+        if (!(values instanceof Float32Array) || values.length !== target.length) {
+          throw argError("MlpEngine.setWeights", name, `a Float32Array of ${target.length} values`, values);
+        }
+        materialize(l);
+        target.set(values);
+        if (target === l.w) engine.syncWeights(name);
+      }
+    },
+
+    resetOptimizer() {
+      optimizer.reset();
+      for (const l of layers) for (const a of [...l.wSlots, ...l.bSlots, ...l.cSlots]) a.fill(0);
     },
 
     weights() {

@@ -20,6 +20,11 @@ export class TypedOptimizer {
     return this.#t;
   }
 
+  /** Back to step 0 (the caller zeroes the slots). */
+  reset(): void {
+    this.#t = 0;
+  }
+
   /** Slots a parameter needs: 0 (plain SGD), 1 (momentum) or 2 (Adam's m and v). */
   get slotCount(): number {
     const s = this.spec;

@@ -1,5 +1,7 @@
 import { DATASET_NAMES, DATASET_SPEC_KEYS, loadDataset, type DatasetSpec } from "@sparselab/datasets";
 import { validateGmp, type GmpSpec } from "../algorithms/gmp.js";
+import { validateNm, type NmSpec } from "../algorithms/nm.js";
+import { validateRegrow, type RegrowSpec } from "../algorithms/regrow.js";
 import { CRITERIA, type CriterionName } from "../criteria/index.js";
 import { distributions, type DistributionConfig } from "../distributions/index.js";
 import { argError } from "../errors.js";
@@ -22,9 +24,11 @@ export interface Recipe {
   readonly criterion?: { readonly name: CriterionName; readonly seed: number };
   readonly train: TrainSpec;
   readonly prune?: GmpSpec;
+  readonly regrow?: RegrowSpec;
+  readonly nm?: NmSpec;
 }
 
-const RECIPE_KEYS = ["version", "net", "data", "sparsity", "criterion", "train", "prune"] as const;
+const RECIPE_KEYS = ["version", "net", "data", "sparsity", "criterion", "train", "prune", "regrow", "nm"] as const;
 
 /** The keys each dataset spec accepts (their values are checked when the data loads). */
 function validateData(value: unknown, call: string): DatasetSpec {
@@ -76,7 +80,13 @@ export function validateRecipe(value: unknown, call = "plan"): Recipe {
   if (criterion && !sparsity) throw argError(call, "recipe.criterion", "a recipe.sparsity for the criterion to prune to", o.criterion);
   const train = validateTrainSpec(checkPlainObject(call, "recipe.train", o.train), call);
   const prune = o.prune === undefined ? undefined : validateGmp(o.prune, call);
-  return deepFreeze({ version: RECIPE_VERSION, net, data, ...(sparsity && { sparsity }), ...(criterion && { criterion }), train, ...(prune && { prune }) });
+  const regrow = o.regrow === undefined ? undefined : validateRegrow(o.regrow, call);
+  const nm = o.nm === undefined ? undefined : validateNm(o.nm, call);
+  if (nm && (sparsity || prune || regrow)) {
+    throw argError(call, "recipe.nm", "no sparsity, prune or regrow alongside it (N:M masks manage themselves)", o.nm);
+  }
+  if (regrow && !sparsity && !prune) throw argError(call, "recipe.regrow", "a recipe.sparsity or recipe.prune to make the net sparse", o.regrow);
+  return deepFreeze({ version: RECIPE_VERSION, net, data, ...(sparsity && { sparsity }), ...(criterion && { criterion }), train, ...(prune && { prune }), ...(regrow && { regrow }), ...(nm && { nm }) });
 }
 
 /** Loads the dataset a recipe names (validating its spec). */

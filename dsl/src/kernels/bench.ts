@@ -9,9 +9,12 @@ import { createWasmKernels } from "./wasm.js";
 /** [batch M, in K, out N]: a layer y[M, N] = x[M, K]·W[K, N]. */
 export type LayerShape = readonly [number, number, number];
 
+/** An implementation, optionally with a thread count ("wasm" on 2 worker threads: { name: "wasm", threads: 2 }). */
+export type KernelChoice = KernelName | { readonly name: KernelName; readonly threads: number };
+
 export interface KernelBenchOptions {
-  /** Implementations to measure (default: every one that loads here). */
-  readonly implementations?: readonly KernelName[];
+  /** Implementations to measure (default: addon, wasm, wasm on 2 threads, js — those that load here). */
+  readonly implementations?: readonly KernelChoice[];
   readonly shapes?: readonly LayerShape[];
   /** Sparsities of the sparse kernels (default 0.8, 0.9, 0.95, 0.98). */
   readonly sparsities?: readonly number[];
@@ -65,11 +68,15 @@ export function benchKernels(options: KernelBenchOptions = {}): KernelBenchResul
   return { rows, load: { before, after: loadavg()[0] } };
 }
 
-function createImplementations(names: readonly KernelName[] = ["addon", "wasm", "js"]): Kernels[] {
+export const ALL_CHOICES: readonly KernelChoice[] = ["addon", "wasm", { name: "wasm", threads: 2 }, "js"];
+
+/** Creates each choice that loads here (the others are left out). */
+export function createImplementations(choices: readonly KernelChoice[] = ALL_CHOICES): Kernels[] {
   const out: Kernels[] = [];
-  for (const name of names) {
+  for (const choice of choices) {
+    const { name, threads } = typeof choice === "string" ? { name: choice, threads: undefined } : choice;
     try {
-      out.push(name === "addon" ? createAddonKernels() : name === "wasm" ? createWasmKernels() : createJsKernels());
+      out.push(name === "addon" ? createAddonKernels({ threads }) : name === "wasm" ? createWasmKernels({ threads }) : createJsKernels());
     } catch {
       // not available on this machine
     }

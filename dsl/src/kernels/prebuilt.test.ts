@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_ADDON_PATH } from "./addon.js";
-import { DEFAULT_WASM_PATH } from "./wasm.js";
+import { DEFAULT_WASM_MT_PATH, DEFAULT_WASM_PATH } from "./wasm.js";
 
 const NATIVE = fileURLToPath(new URL("../../native/", import.meta.url));
 
@@ -18,9 +18,10 @@ function sourceHash(): number {
 }
 
 describe("committed prebuilts", () => {
-  it("the .wasm was built from the current native sources (else run sh dsl/native/build.sh)", () => {
-    const module = new WebAssembly.Module(readFileSync(DEFAULT_WASM_PATH));
-    const { exports } = new WebAssembly.Instance(module, { env: { memory: new WebAssembly.Memory({ initial: 16, maximum: 16 }) } });
+  it.each([[DEFAULT_WASM_PATH, false], [DEFAULT_WASM_MT_PATH, true]] as const)("%s was built from the current native sources (else run sh dsl/native/build.sh)", (path, shared) => {
+    const module = new WebAssembly.Module(readFileSync(path));
+    const memory = new WebAssembly.Memory({ initial: 16, maximum: 16, shared });
+    const { exports } = new WebAssembly.Instance(module, { env: { memory } });
     expect((exports.source_hash as () => number)() >>> 0).toBe(sourceHash());
   });
 

@@ -64,9 +64,9 @@ export class Net {
     return spec.kind === "mlp" ? spec.sizes[0] : spec.input[0] * spec.input[1] * spec.input[2];
   }
 
-  /** Logits for flat inputs [b, features]. */
-  apply(x: tf.Tensor2D): tf.Tensor2D {
-    return this.#definition.forward(this.params, x);
+  /** Logits for flat inputs [b, features]; `params` replaces some or all weights (e.g. soft-masked views). */
+  apply(x: tf.Tensor2D, params: ReadonlyMap<string, tf.Tensor> = this.params): tf.Tensor2D {
+    return this.#definition.forward(params, x);
   }
 
   /** Starts a sparse-training plan for this net: `net.sparsify().erk(0.9).random().train({...}).run()`. */

@@ -33,10 +33,11 @@ export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scala
 export function softMask(w: tf.Tensor, mask: tf.Tensor, scale: number, gradScale: number, refine: number): tf.Tensor {
   const op = tf.customGrad(((weights: tf.Tensor, save: tf.GradSaveFunc) => {
     save([weights]);
-    const pruned = tf.sub(1, mask);
+    // Intermediates of the forward are freed before the backward runs: each side builds its own.
     return {
-      value: tf.mul(weights, tf.add(mask, tf.mul(pruned, scale))),
+      value: tf.mul(weights, tf.add(mask, tf.mul(tf.sub(1, mask), scale))),
       gradFunc: (dy: tf.Tensor, [saved]: tf.Tensor[]) => {
+        const pruned = tf.sub(1, mask);
         const flow = tf.mul(dy, tf.add(mask, tf.mul(pruned, gradScale)));
         return refine ? tf.add(flow, tf.mul(tf.mul(pruned, saved), refine)) : flow;
       },

@@ -8,8 +8,11 @@ export interface Evaluation {
   readonly accuracy: number;
 }
 
-/** Mean cross-entropy and accuracy of `net` on a split, in chunks to bound memory. */
-export function evaluate(net: Net, split: Split, chunk = 1000): Evaluation {
+/**
+ * Mean cross-entropy and accuracy of `net` on a split, in chunks to bound memory; `params`
+ * evaluates the net through other weights (the soft-masked view during N:M training).
+ */
+export function evaluate(net: Net, split: Split, params?: () => ReadonlyMap<string, tf.Tensor>, chunk = 1000): Evaluation {
   if (split.size === 0) return { loss: NaN, accuracy: NaN };
   const features = split.x.length / split.size;
   let lossSum = 0;
@@ -19,7 +22,7 @@ export function evaluate(net: Net, split: Split, chunk = 1000): Evaluation {
     const [loss, hits] = tf.tidy(() => {
       const x = tf.tensor2d(split.x.subarray(start * features, (start + n) * features), [n, features]);
       const y = tf.tensor1d(split.y.subarray(start, start + n), "int32");
-      const logits = net.apply(x);
+      const logits = net.apply(x, params?.());
       return [crossEntropy(logits, y).dataSync()[0], tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), "int32")).dataSync()[0]];
     });
     lossSum += loss * n;

@@ -3,9 +3,11 @@ import type { Net } from "../nets/index.js";
 import { crossEntropy } from "../nets/ops.js";
 
 /** Loss and gradients of every parameter on one batch, keyed by parameter name (tensors owned by the caller). */
-export function lossAndGradients(net: Net, x: tf.Tensor2D, y: tf.Tensor1D, loss = crossEntropy): { loss: tf.Scalar; grads: Map<string, tf.Tensor> } {
+export function lossAndGradients(net: Net, x: tf.Tensor2D, y: tf.Tensor1D, loss = crossEntropy,
+  params?: () => ReadonlyMap<string, tf.Tensor>): { loss: tf.Scalar; grads: Map<string, tf.Tensor> } {
   const byVariable = new Map([...net.params].map(([name, v]) => [v.name, name]));
-  const { value, grads } = tf.variableGrads(() => loss(net.apply(x), y), [...net.params.values()]);
+  // `params` builds its views inside the taped function, so gradients flow through them to the variables.
+  const { value, grads } = tf.variableGrads(() => loss(net.apply(x, params?.()), y), [...net.params.values()]);
   return { loss: value, grads: new Map(Object.entries(grads).map(([v, g]) => [byVariable.get(v)!, g])) };
 }
 

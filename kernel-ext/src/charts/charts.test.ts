@@ -45,7 +45,7 @@ async function rendersWith(chart: Chart, marks: string[]) {
 
 const history = (shift: number): HistoryRecord[] => [1, 2, 3].map((epoch) => ({
   epoch, step: epoch * 10, lr: 0.1, trainLoss: 1 / (epoch + shift), trainAccuracy: 0.6 + 0.1 * epoch, valLoss: 1.2 / (epoch + shift),
-  valAccuracy: 0.55 + 0.1 * epoch, density: 0.1, seconds: 1,
+  valAccuracy: 0.55 + 0.1 * epoch, density: 0.1, explorationRate: 0.1, seconds: 1,
 }));
 
 const report: MaskSetReport = {

@@ -149,8 +149,10 @@ export function maskHeatmap(mask: Mask | MaskLike | { readonly name: string; rea
   const total = grid.rows * grid.cols;
   const density = kept / total;
   const longer = Math.max(grid.rows, grid.cols);
-  const width = Math.max(40, Math.round((size * grid.cols) / longer));
-  const height = Math.max(24, Math.round((size * grid.rows) / longer));
+  // Square cells where possible, but a thin side is widened (to 120 px, 12 px per cell at most) to stay legible.
+  const side = (n: number) => Math.max(Math.min(120, n * 12), Math.round((size * n) / longer));
+  const width = side(grid.cols);
+  const height = side(grid.rows);
   const blocks = grid.blockRows * grid.blockCols > 1;
   const shape = `[${m.shape.join("×")}]`;
   const conv = m.shape.length === 4;

@@ -17,6 +17,9 @@ const isPng = (v: unknown): v is Uint8Array => v instanceof Uint8Array && PNG_MA
 
 type MaybePromise<T> = T | Promise<T>;
 
+const isThenable = (v: unknown): v is PromiseLike<unknown> =>
+  (typeof v === "object" || typeof v === "function") && v !== null && typeof (v as { then?: unknown }).then === "function";
+
 function checkBundle(value: unknown): Record<string, unknown> {
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     throw argError('[Symbol.for("Jupyter.display")]', "", "a MIME bundle object", value);
@@ -47,8 +50,8 @@ function plainFallback(bundle: Record<string, unknown>, value: unknown): string 
  */
 export function bundleOf(value: unknown): MaybePromise<MimeBundle> {
   if (isDisplayable(value)) {
-    const raw = value[DISPLAY]();
-    return raw instanceof Promise ? raw.then((r) => normalise(r, value)) : normalise(raw, value);
+    const raw: unknown = value[DISPLAY]();
+    return isThenable(raw) ? Promise.resolve(raw).then((r) => normalise(r, value)) : normalise(raw, value);
   }
   if (isDataFrame(value) || isSeries(value)) return dataFrameBundle(value);
   if (isVegaLiteSpec(value)) return chartBundle(value);

@@ -1,5 +1,6 @@
 import { createConverter, type Converter, type Diagnostic } from "tslab/dist/converter.js";
 import type { ConverterSet } from "tslab/dist/executor.js";
+import { expandShorthandProperties } from "./shorthand.js";
 
 /** What converting the running cell reported; tslab's executor keeps this to itself. */
 export interface Conversion {
@@ -29,7 +30,7 @@ export class ObservedConverters implements ConverterSet {
       const converter = createConverter({ isJS: false, isBrowser: false });
       const convert = converter.convert.bind(converter);
       converter.convert = (prevDecl, src) => {
-        const result = convert(prevDecl, src);
+        const result = convert(prevDecl, expandShorthandProperties(src));
         this.lastConversion = result;
         return result;
       };

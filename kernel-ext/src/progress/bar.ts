@@ -52,6 +52,7 @@ export interface ProgressBar {
 
 interface Mutable {
   label?: string;
+  unit: "step" | "item";
   status: ProgressState["status"];
   step: number;
   total?: number;
@@ -113,7 +114,7 @@ export function progressBar(options?: ProgressOptions): ProgressBar {
     requested !== "auto" ? requested : sink ? "kernel" : stream.isTTY ? "tty" : "lines";
   if (output === "kernel" && !sink) throw argError(call, "options.output", "\"kernel\" only inside a Jupyter kernel (or with options.sink)", output);
 
-  const s: Mutable = { label: opts.label as string | undefined, status: "idle", step: 0, total: opts.total as number | undefined, ema: 0, emaWeight: 0, stepAtStart: 0 };
+  const s: Mutable = { label: opts.label as string | undefined, status: "idle", unit: "step", step: 0, total: opts.total as number | undefined, ema: 0, emaWeight: 0, stepAtStart: 0 };
   let displayId: string | undefined;
   let displayed = false;
   let lastDraw: number | undefined;
@@ -126,8 +127,8 @@ export function progressBar(options?: ProgressOptions): ProgressBar {
     const done = s.step - s.stepAtStart;
     const rate = elapsed > 0 && done > 0 ? done / elapsed : undefined;
     const eta = rate !== undefined && s.total !== undefined && s.status === "running" ? Math.max(0, s.total - s.step) / rate : undefined;
-    const { label, status, step, total, epoch, epochs, loss, lr, valAccuracy, testAccuracy, density, note } = s;
-    return strip({ label, status, step, total, epoch, epochs, loss, lr, valAccuracy, testAccuracy, density, note, elapsed, rate, eta });
+    const { label, status, unit, step, total, epoch, epochs, loss, lr, valAccuracy, testAccuracy, density, note } = s;
+    return strip({ label, status, step, total, epoch, epochs, loss, lr, valAccuracy, testAccuracy, density, note, elapsed, rate, eta, unit });
   };
 
   const start = () => {
@@ -182,6 +183,7 @@ export function progressBar(options?: ProgressOptions): ProgressBar {
           s.valAccuracy = s.testAccuracy = s.loss = s.note = undefined;
         }
         s.status = "idle";
+        s.unit = "step";
         s.step = 0;
         s.stepAtStart = 0;
         s.total = event.totalSteps;
@@ -237,6 +239,7 @@ export function progressBar(options?: ProgressOptions): ProgressBar {
   const advance = (note?: string, count = 1) => {
     if (note !== undefined && typeof note !== "string") throw argError("ProgressBar.advance", "note", "a string", note);
     if (typeof count !== "number" || !Number.isInteger(count) || count < 0) throw argError("ProgressBar.advance", "count", "a non-negative integer", count);
+    s.unit = "item";
     if (s.status !== "running") {
       const first = s.status === "idle";
       start();

@@ -2,14 +2,14 @@ import type { MaskSetReport, RunEvent } from "sparselab";
 import { describe, expect, it } from "vitest";
 import type { DisplayMessage } from "../display/sink.js";
 import { progressBar, type ProgressOptions } from "./bar.js";
-import { formatDuration, progressText, textBar } from "./render.js";
+import { formatDuration, formatRate, progressText, textBar } from "./render.js";
 
 const report = (density: number): MaskSetReport => ({ layers: [], overall: { total: 100, kept: density * 100, density } });
 const start: RunEvent = { type: "start", totalSteps: 100, epochs: 2, stepsPerEpoch: 50, report: report(0.1) };
 const step = (n: number, loss = 1): RunEvent => ({ type: "step", step: n, epoch: n <= 50 ? 1 : 2, loss, lr: 0.1 });
 const epoch = (n: number, valAccuracy: number): RunEvent => ({
   type: "epoch", step: n * 50, epoch: n,
-  record: { epoch: n, step: n * 50, lr: 0.1, trainLoss: 1, trainAccuracy: 0.5, valLoss: 1, valAccuracy, density: 0.1, seconds: 1 },
+  record: { epoch: n, step: n * 50, lr: 0.1, trainLoss: 1, trainAccuracy: 0.5, valLoss: 1, valAccuracy, density: 0.1, explorationRate: 0.1, seconds: 1 },
 });
 const end: RunEvent = { type: "end", step: 100, testAccuracy: 0.875, testLoss: 0.4 };
 
@@ -97,7 +97,7 @@ describe("progressBar in a notebook", () => {
     expect(bar.state.loss).toBeCloseTo(8 / 3, 10);
     at(2000);
     bar(epoch(1, 0.8125));
-    bar({ type: "mask", step: 50, report: report(0.05), dropped: {}, grown: {} });
+    bar({ type: "mask", step: 50, report: report(0.05), dropped: {}, grown: {}, explorationRate: 0.1, overlapWithInitial: 1 });
     expect(bar.state).toMatchObject({ valAccuracy: 0.8125, density: 0.05, step: 50, status: "running" });
     expect(bar.state.rate).toBe(25); // 50 steps in 2 s
     expect(bar.state.eta).toBe(2); // 50 steps left
@@ -195,5 +195,11 @@ describe("rendering helpers", () => {
     expect(textBar(0.25, 2)).toBe("▌ ");
     expect(textBar(1 / 16, 2)).toBe("▏ ");
     expect(progressText({ status: "done", step: 3, elapsed: 2 }, { bar: false })).toBe("100% 3 · done in 2s");
+  });
+});
+
+describe("formatRate", () => {
+  it("shows units per second, or time per unit when slow", () => {
+    expect([formatRate(123.4, "steps"), formatRate(2.345, "it"), formatRate(0.02, "it"), formatRate(0.5, "steps")]).toEqual(["123 steps/s", "2.3 it/s", "50s/it", "2s/step"]);
   });
 });

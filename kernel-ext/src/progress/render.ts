@@ -18,8 +18,10 @@ export interface ProgressState {
   readonly note?: string;
   /** Seconds since the start. */
   readonly elapsed: number;
-  /** Steps per second since the start. */
+  /** Steps (or items, for bars driven by `advance()`) per second since the start. */
   readonly rate?: number;
+  /** What is counted: training steps (run events) or items (`advance()`). */
+  readonly unit?: "step" | "item";
   /** Seconds left at the current rate. */
   readonly eta?: number;
 }
@@ -32,6 +34,12 @@ export function formatDuration(seconds: number): string {
   const m = Math.floor((s % 3600) / 60);
   const ss = String(s % 60).padStart(2, "0");
   return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${ss}` : `${m}:${ss}`;
+}
+
+/** `12 steps/s`, `3.5 it/s`, or below one per second the time per unit: `42s/it`. */
+export function formatRate(rate: number, unit: string): string {
+  if (rate >= 1) return `${rate >= 10 ? rate.toFixed(0) : rate.toFixed(1)} ${unit}/s`;
+  return `${formatDuration(1 / rate)}/${unit === "steps" ? "step" : unit}`;
 }
 
 const percent = (x: number, digits = 1) => `${(x * 100).toFixed(digits)}%`;
@@ -56,7 +64,7 @@ export function describeProgress(state: ProgressState): string {
   if (state.status === "done") {
     parts.push(`done in ${formatDuration(state.elapsed)}`);
   } else {
-    if (state.rate !== undefined) parts.push(`${state.rate >= 10 ? state.rate.toFixed(0) : state.rate.toPrecision(2)} steps/s`);
+    if (state.rate !== undefined) parts.push(formatRate(state.rate, state.unit === "item" ? "it" : "steps"));
     if (state.eta !== undefined) parts.push(`ETA ${formatDuration(state.eta)}`);
   }
   if (state.note) parts.push(state.note);

@@ -1,0 +1,25 @@
+import { describe, expect, it } from "vitest";
+import { benchKernels, formatKernelBench, measureBreakEven } from "./bench.js";
+import { createJsKernels } from "./js.js";
+
+describe("benchKernels (tiny shapes: the harness itself, not the numbers)", () => {
+  it("measures gemm NN/NT/TN and the sparse kernels per implementation", () => {
+    const result = benchKernels({ shapes: [[16, 24, 8]], sparsities: [0.5, 0.9], samples: 1, minSampleMs: 1 });
+    const ops = result.rows.filter((r) => r.kernels === "js").map((r) => `${r.op}@${r.sparsity}`);
+    expect(ops).toEqual(["gemm NN@0", "gemm NT@0", "gemm TN@0", "spmm fwd@0.5", "spmm dX@0.5", "sddmm dW@0.5", "spmm fwd@0.9", "spmm dX@0.9", "sddmm dW@0.9"]);
+    for (const r of result.rows) {
+      expect(r.gflops).toBeGreaterThan(0);
+      expect(Number.isFinite(r.speedup)).toBe(true);
+    }
+    expect(new Set(result.rows.map((r) => `${r.kernels}${r.threads}`)).size).toBeGreaterThanOrEqual(3);
+    expect(formatKernelBench(result)).toMatch(/gemm NN/);
+  });
+
+  it("measureBreakEven returns a density within the measured range", () => {
+    const k = createJsKernels();
+    const r = measureBreakEven(k, [8, 16, 8], { densities: [0.3, 0.6], samples: 1, minSampleMs: 1 });
+    expect(r.ratios).toHaveLength(2);
+    expect(r.density).toBeGreaterThanOrEqual(0.3);
+    expect(r.density).toBeLessThanOrEqual(0.6);
+  });
+});
