@@ -156,7 +156,7 @@ describe("sparselab train", () => {
     const base = JSON.parse((await cli(["train", ...tiny, "--print-recipe"])).stdout);
     const extraKey = join(dir, "extra-key.json");
     writeFileSync(extraKey, JSON.stringify({ ...base, epochs: 3 }));
-    await expectOneLineError(["train", extraKey], /^plan\(recipe\.epochs\): expected no such option \(known: version, net, data, sparsity, criterion, train, prune\), received 3$/);
+    await expectOneLineError(["train", extraKey], /^plan\(recipe\.epochs\): expected no such option \(known: version, net, data, sparsity, criterion, train, prune, regrow, nm, lottery, soup\), received 3$/);
     const badData = join(dir, "bad-data.json");
     writeFileSync(badData, JSON.stringify({ ...base, data: { name: "synthetic", sampels: 10 } }));
     await expectOneLineError(["train", badData], /^plan\(recipe\.data\.sampels\): expected no such option .*, received 10$/);

@@ -10,8 +10,11 @@ import * as nets from "./nets/index.js";
 
 export { datasets, nets };
 export { Net, type NetSpec, type PrunableTensor, type Weights } from "./nets/index.js";
-export { sparsify, plan } from "./builder/impl.js";
-export type { SparsifyPlan, DistributedPlan, CriterionPlan, NmPlan, TrainingPlan, PrunedTrainingPlan, TrainOptions, RegrowOptions } from "./builder/plan.js";
+export { sparsify, plan, experiment } from "./builder/impl.js";
+export type {
+  SparsifyPlan, DistributedPlan, CriterionPlan, NmPlan, TrainingPlan, PrunedTrainingPlan, TrainOptions, RegrowOptions,
+  MagnitudePlan, LotteryPlan, SoupPlan, ExperimentPlan, LotteryTrainingPlan, SoupTrainingPlan,
+} from "./builder/plan.js";
 export { RunResult, type RunOptions, type RunMetrics } from "./builder/run.js";
 export { gmp, type GmpSpec } from "./algorithms/gmp.js";
 export { regrow, REGROW_METHODS, type RegrowMethod, type RegrowSpec } from "./algorithms/regrow.js";
@@ -34,3 +37,9 @@ export { SparselabError } from "./errors.js";
 export { DISPLAY, type MimeBundle } from "./display.js";
 export { saveCheckpoint, loadCheckpoint, encodeCheckpoint, decodeCheckpoint, type Checkpoint } from "./io/checkpoint.js";
 export { meanInterval, summarise, type Interval } from "./stats.js";
+export * as experiments from "./experiments/index.js";
+export { jackpot, LotteryResult, SoupResult, type JackpotOptions, type JackpotResult, type LotteryRow, type LotteryLevel, type SoupRow, type SoupPhase,
+  type LotteryOptions, type LotterySpec, type LotteryControl, type SoupOptions, type SoupSpec, type ExperimentRunOptions, type ExperimentEvent } from "./experiments/index.js";
+export * as finetune from "./finetune/index.js";
+export { compose, SparseDelta, DeltaSwitch, FinetuneResult, type FinetunePlan, type MethodPlan, type Task, type FinetuneOptions } from "./finetune/index.js";
+export { vit, type VitOptions, type VitSpec } from "./nets/index.js";

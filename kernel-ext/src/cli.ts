@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { realpathSync } from "node:fs";
+import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
 import { installKernel } from "./kernel/install.js";
 import { parseParameter, type Parameters } from "./runner/parameters.js";
@@ -57,6 +58,16 @@ function printProgress(p: CellProgress): void {
   process.stderr.write(`[${p.step}/${p.steps}] ${what} ${p.status} ${p.seconds.toFixed(1)}s\n`);
 }
 
+/** A long cell's latest progress text, at most every 30 s, so a headless run shows it is alive. */
+function heartbeat(every = 30_000): (activity: { cell: number | null; text: string }) => void {
+  let last = performance.now();
+  return ({ cell, text }) => {
+    if (performance.now() - last < every) return;
+    last = performance.now();
+    process.stderr.write(`      cell ${cell ?? "injected"}: ${text.slice(0, 160)}\n`);
+  };
+}
+
 function printOutcome(run: NotebookRun): void {
   const written = [run.output, run.report].filter(Boolean).join(", ");
   if (run.failure) process.stderr.write(`FAILED ${run.failure.message}\n  partial notebook saved: ${written}\n`);
@@ -88,6 +99,7 @@ async function run(args: string[]): Promise<number> {
     timeoutSeconds,
     kernel: single("run", parsed, "--kernel"),
     onProgress: printProgress,
+    onActivity: heartbeat(),
   };
   const failed: string[] = [];
   for (const notebook of parsed.positionals) {

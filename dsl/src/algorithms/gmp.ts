@@ -46,10 +46,12 @@ export function gmpAlgorithm(spec: GmpSpec): SparsityAlgorithm {
   let from: { layers: Map<string, number>; overall: number } | undefined;
   const scheduleFor = (totalSteps: number) => {
     if (!schedule) {
-      const begin = Math.max(1, Math.round(spec.start * totalSteps));
-      const end = Math.max(begin, Math.round(spec.end * totalSteps));
+      // t0 may be step 0 (before the first optimizer step): updates then fall at every, 2·every, …,
+      // the same steps as a regrowth every `every` steps (GraNet prunes and regenerates together).
+      const begin = Math.round(spec.start * totalSteps);
+      const end = Math.max(begin, 1, Math.round(spec.end * totalSteps));
       const every = spec.every ?? Math.max(1, Math.round((end - begin) / 20));
-      schedule = { steps: new Set(updateSteps(begin, end, every)), begin, end };
+      schedule = { steps: new Set(updateSteps(begin, end, every).filter((s) => s >= 1)), begin, end };
     }
     return schedule;
   };

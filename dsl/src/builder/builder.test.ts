@@ -108,7 +108,7 @@ describe("plan ⇄ JSON recipe", () => {
   };
 
   it("sl.plan rejects unknown keys, naming the key and the value", () => {
-    expect(() => plan(withChange((r) => (r.epochs = 3)))).toThrow(/^plan\(recipe\.epochs\): expected no such option \(known: version, net, data, sparsity, criterion, train, prune\), received 3$/);
+    expect(() => plan(withChange((r) => (r.epochs = 3)))).toThrow(/^plan\(recipe\.epochs\): expected no such option \(known: version, net, data, sparsity, criterion, train, prune, regrow, nm, lottery, soup\), received 3$/);
     expect(() => plan(withChange((r) => (r.train.lr = 0.1)))).toThrow(/^plan\(options\.lr\): expected no such option \(known: epochs, batchSize, optimizer, schedule, seed, dropLast\), received 0\.1$/);
     expect(() => plan(withChange((r) => (r.criterion.kind = "x")))).toThrow(/^plan\(recipe\.criterion\.kind\): expected no such option \(known: name, seed\), received "x"$/);
     expect(() => plan(withChange((r) => (r.net.width = 2)))).toThrow(/^plan\(net\.width\): expected no such option \(known: kind, sizes, seed\), received 2$/);
@@ -173,7 +173,7 @@ describe("running a plan", () => {
     expect(events.at(-1)).toBe("end");
     expect(events.filter((e) => e === "step")).toHaveLength(20);
     const summary = result.toJSON();
-    expect(Object.keys(summary).sort()).toEqual(["backend", "layers", "overall", "seconds", "seed", "steps", "testAccuracy", "testLoss", "valAccuracy", "valLoss"]);
+    expect(Object.keys(summary).sort()).toEqual(["backend", "explorationRate", "layers", "overall", "seconds", "seed", "steps", "testAccuracy", "testLoss", "valAccuracy", "valLoss"]);
     expect(summary.seed).toBe(2);
     result.net.dispose();
     net.dispose();

@@ -8,15 +8,21 @@ import { argError, SparselabError } from "../errors.js";
 import { RECIPE_VERSION, validateRecipe, type Recipe } from "../io/recipe.js";
 import { Net } from "../nets/index.js";
 import { validateTrainSpec } from "../train/spec.js";
-import { checkKnownKeys, checkNonNegativeInt, checkPlainObject } from "../validate.js";
-import type { CriterionPlan, DistributedPlan, NmPlan, PlanProps, RegrowOptions, SparsifyPlan, TrainOptions, TrainingPlan } from "./plan.js";
+import { checkKnownKeys, checkNonNegativeInt, checkOneOf, checkPlainObject } from "../validate.js";
+import type {
+  CriterionPlan, DistributedPlan, LotteryPlan, LotteryTrainingPlan, MagnitudePlan, NmPlan, PlanProps, RegrowOptions, SoupPlan, SoupTrainingPlan,
+  SparsifyPlan, TrainOptions, TrainingPlan,
+} from "./plan.js";
 import { runPlan, type RunOptions, type RunResult } from "./run.js";
+import { lotterySpec, soupSpec, type LotteryOptions, type SoupOptions } from "../experiments/spec.js";
+import { runLottery, runSoup } from "../experiments/run.js";
+import type { ExperimentRunOptions } from "../experiments/events.js";
 
 /**
  * The one implementation behind every builder stage (kysely's pattern): immutable props, each
  * call returns a new frozen instance; the public interfaces decide which calls each stage offers.
  */
-class PlanImpl implements SparsifyPlan, DistributedPlan, CriterionPlan, NmPlan, TrainingPlan {
+class PlanImpl implements SparsifyPlan, DistributedPlan, CriterionPlan, NmPlan, MagnitudePlan, TrainingPlan {
   readonly #props: PlanProps;
 
   constructor(props: PlanProps) {
@@ -56,8 +62,26 @@ class PlanImpl implements SparsifyPlan, DistributedPlan, CriterionPlan, NmPlan, 
   random(options: { seed?: number } = {}): PlanImpl {
     return this.#criterion("random", options);
   }
-  magnitude(options: { seed?: number } = {}): PlanImpl {
-    return this.#criterion("magnitude", options);
+  /** On a distributed plan: the criterion (`{ seed }`); on a fresh plan: `magnitude(sparsity, { scope, seed })`. */
+  magnitude(sparsityOrOptions: number | { seed?: number } = {}, options: { scope?: "global" | "layer"; seed?: number } = {}): PlanImpl {
+    if (typeof sparsityOrOptions !== "number") return this.#criterion("magnitude", sparsityOrOptions);
+    if (this.#props.sparsity) throw new SparselabError("magnitude(sparsity): this plan already has a distribution; use .magnitude() without a sparsity");
+    checkKnownKeys("magnitude", "options", checkPlainObject("magnitude", "options", options), ["scope", "seed"]);
+    const scope = options.scope === undefined ? "global" : checkOneOf("magnitude", "scope", options.scope, ["global", "layer"]);
+    const distribution = scope === "global" ? global(sparsityOrOptions) : uniform(sparsityOrOptions);
+    return this.#distribution(distribution).#criterion("magnitude", { ...(options.seed !== undefined && { seed: options.seed }) });
+  }
+
+  lottery(options: LotteryOptions): LotteryPlan {
+    if (this.#props.sparsity || this.#props.nm) throw new SparselabError("lottery(options): a lottery plan starts from the dense net; drop the distribution");
+    return this.#with({ lottery: lotterySpec(options, "lottery") }) as unknown as LotteryPlan;
+  }
+
+  soup(options: SoupOptions): SoupPlan {
+    if (!this.#props.sparsity) throw new SparselabError("soup(options): a soup needs a goal sparsity first, e.g. .magnitude(0.9)");
+    soupSpec(options, 1, "soup"); // validates now; the pretraining default follows .train()'s epochs
+    const own = checkPlainObject("soup", "options", options) as unknown as SoupOptions;
+    return this.#with({ soup: Object.freeze({ ...own, ...(own.values && { values: Object.freeze([...own.values]) }) }) }) as unknown as SoupPlan;
   }
   snip(options: { seed?: number } = {}): PlanImpl {
     return this.#criterion("snip", options);
@@ -94,7 +118,7 @@ class PlanImpl implements SparsifyPlan, DistributedPlan, CriterionPlan, NmPlan, 
   }
 
   toJSON(): Recipe {
-    const { net, data, sparsity, criterion, train, prune, regrow, nm } = this.#props;
+    const { net, data, sparsity, criterion, train, prune, regrow, nm, lottery, soup } = this.#props;
     if (!train || !data) throw new SparselabError("toJSON(): a plan becomes a recipe once .train({...}) is set");
     return validateRecipe({
       version: RECIPE_VERSION,
@@ -106,12 +130,21 @@ class PlanImpl implements SparsifyPlan, DistributedPlan, CriterionPlan, NmPlan, 
       ...(prune && { prune }),
       ...(regrow && { regrow }),
       ...(nm && { nm }),
+      ...(lottery && { lottery }),
+      ...(soup && { soup: soupSpec(soup, train.epochs, "soup") }),
     }, "toJSON");
   }
 
+  /** Typed per stage by the public interfaces: a RunResult, or a LotteryResult / SoupResult for experiments. */
   run(options: RunOptions = {}): Promise<RunResult> {
     if (!this.#props.train || !this.#props.data) throw new SparselabError("run(): set .train({ data, epochs, batchSize, optimizer }) first");
-    return runPlan(this.#props, this.toJSON(), options);
+    const recipe = this.toJSON();
+    if (recipe.lottery || recipe.soup) {
+      const input = { net: this.#props.net instanceof Net ? this.#props.net : undefined, data: isDataset(this.#props.data) ? this.#props.data : undefined };
+      const run = recipe.lottery ? runLottery : runSoup;
+      return run(input, recipe, options as ExperimentRunOptions) as unknown as Promise<RunResult>;
+    }
+    return runPlan(this.#props, recipe, options);
   }
 }
 
@@ -129,8 +162,22 @@ export function sparsify(net: Net): SparsifyPlan {
   return new PlanImpl({ net });
 }
 
-/** Rebuilds a runnable plan from a JSON recipe (as written by `plan.toJSON()`). */
+/** Rebuilds a runnable plan from a JSON recipe (as written by `plan.toJSON()`); lottery and soup recipes: `experiment`. */
 export function plan(recipe: unknown): TrainingPlan<"prune" | "regrow"> {
   const r = validateRecipe(recipe, "plan");
+  if (r.lottery || r.soup) {
+    throw argError("plan", r.lottery ? "recipe.lottery" : "recipe.soup", "a training recipe (lottery and soup recipes run through sl.experiment(recipe))", r.lottery ?? r.soup);
+  }
   return new PlanImpl({ net: r.net, data: r.data, sparsity: r.sparsity, criterion: r.criterion, train: r.train, prune: r.prune, regrow: r.regrow, nm: r.nm });
+}
+
+/**
+ * Rebuilds a lottery or soup experiment from its JSON recipe; `run()` resumes it from its run
+ * directory. Narrow on the recipe (`"lottery" in recipe`) to get the result type.
+ */
+export function experiment(recipe: unknown): LotteryTrainingPlan | SoupTrainingPlan {
+  const r = validateRecipe(recipe, "experiment");
+  if (!r.lottery && !r.soup) throw argError("experiment", "recipe", "a recipe with a lottery or soup section", recipe);
+  // The recipe already holds the soup with its defaults filled in: a complete SoupOptions.
+  return new PlanImpl({ net: r.net, data: r.data, sparsity: r.sparsity, criterion: r.criterion, train: r.train, lottery: r.lottery, soup: r.soup }) as unknown as LotteryTrainingPlan | SoupTrainingPlan;
 }

@@ -11,6 +11,9 @@ import type { TrainSpec } from "../train/spec.js";
 import type { OptimizerSpec } from "../train/optimizers.js";
 import type { LrSchedule } from "../schedules/lr.js";
 import type { RunOptions, RunResult } from "./run.js";
+import type { ExperimentRunOptions } from "../experiments/events.js";
+import type { LotteryResult, SoupResult } from "../experiments/result.js";
+import type { LotteryOptions, LotterySpec, SoupOptions } from "../experiments/spec.js";
 
 /** Options of `.train()`: the data plus the serialisable training spec. */
 export interface TrainOptions {
@@ -35,6 +38,9 @@ export interface PlanProps {
   readonly prune?: GmpSpec;
   readonly regrow?: RegrowSpec;
   readonly nm?: NmSpec;
+  readonly lottery?: LotterySpec;
+  /** The soup's options as given; the recipe fills in the defaults that depend on training (pretrain epochs). */
+  readonly soup?: SoupOptions;
 }
 
 interface Serialisable {
@@ -62,9 +68,50 @@ export interface SparsifyPlan {
    * with SR-STE (default) or mask-decay gradient flow (`{ variant: "decay" }`).
    */
   nm(n: number, m: number, options?: Partial<Omit<NmSpec, "n" | "m">>): NmPlan;
+  /**
+   * Magnitude pruning to `sparsity` — global ranking by default, or the same sparsity per layer —
+   * as a goal for `.soup()`, or pruning at initialisation when trained directly.
+   */
+  magnitude(sparsity: number, options?: { scope?: "global" | "layer"; seed?: number }): MagnitudePlan;
+  /**
+   * Lottery tickets: iterative magnitude pruning with rewinding (open_lth semantics), from the
+   * dense net — `.lottery({ rounds: 10, rate: 0.2, rewind: 0, controls: ["reinit", "random-mask"] })`.
+   */
+  lottery(options: LotteryOptions): LotteryPlan;
   /** Dense training (a baseline, or the start of gradual pruning). */
   train(options: TrainOptions): TrainingPlan;
 }
+
+/** A magnitude-pruning goal: retrain it as a sparse model soup, or train the pruned net directly. */
+export interface MagnitudePlan {
+  /**
+   * Sparse model soups towards this goal: `phases` prune-and-retrain phases, `ingredients` models
+   * per phase differing in `vary`, merged by `merge` ("greedy" default, or "uniform").
+   */
+  soup(options: SoupOptions): SoupPlan;
+  train(options: TrainOptions): TrainingPlan;
+}
+
+export interface LotteryPlan {
+  /** How each level trains (the full run; rewound levels train from the rewind step to its end). */
+  train(options: TrainOptions): LotteryTrainingPlan;
+}
+
+export interface SoupPlan {
+  /** How the dense net is pretrained (unless `pretrain: 0`) and how each ingredient retrains. */
+  train(options: TrainOptions): SoupTrainingPlan;
+}
+
+/**
+ * A runnable experiment: many trainings, each checkpointed in a run directory named by the
+ * recipe's hash, so `run()` again resumes where an interrupted run stopped.
+ */
+export interface ExperimentPlan<Result> extends Serialisable {
+  run(options?: ExperimentRunOptions): Promise<Result>;
+}
+
+export type LotteryTrainingPlan = ExperimentPlan<LotteryResult>;
+export type SoupTrainingPlan = ExperimentPlan<SoupResult>;
 
 /** A distribution is set; choose the criterion that picks the surviving weights (default random). */
 export interface DistributedPlan {

@@ -8,6 +8,10 @@ const USAGE = `usage: sparselab <command> [options]
   train RECIPE.json [--json]                                             run a recipe
   train --net N --dist D --sparsity S --criterion C --epochs E ... [--print-recipe] [--json]
         [--regrow set|rigl | --prune gmp|granet] [--drop F] [--every N] [--until U] [--init-sparsity S] [--nm 2:4]
+  train --lottery ROUNDS --rate R [--rewind STEP] [--control reinit|random-mask]… [--scope global|layer]
+        [--layer-rate NAME=R]… [--eval-every N] [--runs DIR] [--json]     lottery tickets (IMP), resumable
+  train --soup INGREDIENTS --phases P --merge uniform|greedy --sparsity GOAL [--vary seed|lr|weight-decay|epochs]
+        [--values a,b,…] [--pretrain EPOCHS] [--no-baseline] [--runs DIR] [--json]   sparse model soups, resumable
   run NOTEBOOK… [--fast] [--param k=v]… [--out DIR] [--timeout S]       (needs @sparselab/kernel)
   kernel install [--prefix P] [--user]                                   (needs @sparselab/kernel)`;
 

@@ -36,7 +36,7 @@ describe("validateRecipe", () => {
   });
 
   it("rejects unknown keys, naming the key and the value", () => {
-    expect(broken((r) => (r.seed = 3))).toThrow(/^plan\(recipe\.seed\): expected no such option \(known: version, net, data, sparsity, criterion, train, prune\), received 3$/);
+    expect(broken((r) => (r.seed = 3))).toThrow(/^plan\(recipe\.seed\): expected no such option \(known: version, net, data, sparsity, criterion, train, prune, regrow, nm, lottery, soup\), received 3$/);
     expect(broken((r) => (r.net.depth = 3))).toThrow(/^plan\(net\.depth\): expected no such option \(known: kind, sizes, seed\), received 3$/);
     expect(broken((r) => (r.criterion.iterations = 100))).toThrow(/^plan\(recipe\.criterion\.iterations\): expected no such option \(known: name, seed\), received 100$/);
     expect(broken((r) => (r.train.momentum = 0.9))).toThrow(/^plan\(options\.momentum\): expected no such option \(known: epochs, batchSize, optimizer, schedule, seed, dropLast\), received 0\.9$/);

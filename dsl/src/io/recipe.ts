@@ -5,6 +5,7 @@ import { validateRegrow, type RegrowSpec } from "../algorithms/regrow.js";
 import { CRITERIA, type CriterionName } from "../criteria/index.js";
 import { distributions, type DistributionConfig } from "../distributions/index.js";
 import { argError } from "../errors.js";
+import { validateLottery, validateSoup, type LotterySpec, type SoupSpec } from "../experiments/spec.js";
 import type { NetSpec } from "../nets/index.js";
 import { parseNetSpec, netSpecToString } from "../nets/index.js";
 import { validateTrainSpec, type TrainSpec } from "../train/spec.js";
@@ -26,9 +27,13 @@ export interface Recipe {
   readonly prune?: GmpSpec;
   readonly regrow?: RegrowSpec;
   readonly nm?: NmSpec;
+  /** Iterative magnitude pruning with rewinding (lottery tickets): starts dense, prunes by itself. */
+  readonly lottery?: LotterySpec;
+  /** Sparse model soups towards the goal `sparsity` (magnitude pruning each phase). */
+  readonly soup?: SoupSpec;
 }
 
-const RECIPE_KEYS = ["version", "net", "data", "sparsity", "criterion", "train", "prune", "regrow", "nm"] as const;
+const RECIPE_KEYS = ["version", "net", "data", "sparsity", "criterion", "train", "prune", "regrow", "nm", "lottery", "soup"] as const;
 
 /** The keys each dataset spec accepts (their values are checked when the data loads). */
 function validateData(value: unknown, call: string): DatasetSpec {
@@ -86,7 +91,20 @@ export function validateRecipe(value: unknown, call = "plan"): Recipe {
     throw argError(call, "recipe.nm", "no sparsity, prune or regrow alongside it (N:M masks manage themselves)", o.nm);
   }
   if (regrow && !sparsity && !prune) throw argError(call, "recipe.regrow", "a recipe.sparsity or recipe.prune to make the net sparse", o.regrow);
-  return deepFreeze({ version: RECIPE_VERSION, net, data, ...(sparsity && { sparsity }), ...(criterion && { criterion }), train, ...(prune && { prune }), ...(regrow && { regrow }), ...(nm && { nm }) });
+  const lottery = o.lottery === undefined ? undefined : validateLottery(o.lottery, call);
+  if (lottery && (sparsity || prune || regrow || nm)) {
+    throw argError(call, "recipe.lottery", "no sparsity, prune, regrow or nm alongside it (IMP starts dense and prunes by itself)", o.lottery);
+  }
+  const soup = o.soup === undefined ? undefined : validateSoup(o.soup, call);
+  if (soup) {
+    if (!sparsity) throw argError(call, "recipe.soup", "a recipe.sparsity: the goal the phases prune to", o.soup);
+    if (criterion && criterion.name !== "magnitude") throw argError(call, "recipe.criterion.name", '"magnitude" with a soup (each phase prunes by magnitude)', criterion.name);
+    if (prune || regrow || nm || lottery) throw argError(call, "recipe.soup", "no prune, regrow, nm or lottery alongside it", o.soup);
+  }
+  return deepFreeze({
+    version: RECIPE_VERSION, net, data, ...(sparsity && { sparsity }), ...(criterion && { criterion }), train, ...(prune && { prune }),
+    ...(regrow && { regrow }), ...(nm && { nm }), ...(lottery && { lottery }), ...(soup && { soup }),
+  });
 }
 
 /** Loads the dataset a recipe names (validating its spec). */

@@ -34,7 +34,7 @@ let seen = startGen;
 for (;;) {
   let g, spins = 0;
   while ((g = Atomics.load(ctl, GEN)) === seen) {
-    if (++spins < 20000) continue;
+    if (++spins < 200000) continue; // ~0.5 ms of spinning before sleeping: kernels come in bursts
     Atomics.wait(ctl, GEN, seen);
   }
   if (Atomics.load(ctl, STOP)) break;

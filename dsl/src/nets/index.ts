@@ -1,15 +1,17 @@
 import { Net, type NetDefinition, type PrunableTensor } from "./net.js";
 import { defineMlp } from "./mlp.js";
 import { defineConv } from "./conv.js";
+import { defineVit } from "./vit.js";
 import type { NetSpec } from "./spec.js";
 
 export { Net, type PrunableTensor, type Weights } from "./net.js";
 export { mlp } from "./mlp.js";
 export { conv2, conv4, type ConvOptions } from "./conv.js";
-export { parseNetSpec, netSpecToString, type NetSpec, type MlpSpec, type ConvSpec } from "./spec.js";
+export { parseNetSpec, netSpecToString, type NetSpec, type MlpSpec, type ConvSpec, type VitSpec } from "./spec.js";
+export { vit, vitForward, vitGeometry, type VitOptions, type LinearHook, type VitForwardOptions } from "./vit.js";
 
 function define(spec: NetSpec): NetDefinition {
-  return spec.kind === "mlp" ? defineMlp(spec) : defineConv(spec);
+  return spec.kind === "mlp" ? defineMlp(spec) : spec.kind === "vit" ? defineVit(spec) : defineConv(spec);
 }
 
 /** Rebuilds a net from its spec (as stored in a recipe or checkpoint): same seed, same initial weights. */

@@ -5,6 +5,8 @@ import type { NetSpec } from "./spec.js";
 import { sparsify } from "../builder/impl.js";
 import type { SparsifyPlan } from "../builder/plan.js";
 import { netSpecToString } from "./spec.js";
+import { finetune, type FinetunePlan } from "../finetune/plan.js";
+import type { FinetuneOptions } from "../finetune/train.js";
 
 /** A tensor the sparsity machinery may mask: dense and conv kernels, never biases or norms. */
 export interface PrunableTensor {
@@ -61,7 +63,7 @@ export class Net {
   /** The width of the flat input the net expects. */
   get features(): number {
     const spec = this.spec;
-    return spec.kind === "mlp" ? spec.sizes[0] : spec.input[0] * spec.input[1] * spec.input[2];
+    return spec.kind === "mlp" ? spec.sizes[0] : spec.input[0] * spec.input[1] * spec.input[2]; // conv and vit
   }
 
   /** Logits for flat inputs [b, features]; `params` replaces some or all weights (e.g. soft-masked views). */
@@ -72,6 +74,11 @@ export class Net {
   /** Starts a sparse-training plan for this net: `net.sparsify().erk(0.9).random().train({...}).run()`. */
   sparsify(): SparsifyPlan {
     return sparsify(this);
+  }
+
+  /** Starts a fine-tuning plan from this (pretrained) net: `pre.finetune({ task, steps: 300 }).s2ft({ heads: 1, channels: 8 }).run()`. */
+  finetune(options: FinetuneOptions): FinetunePlan {
+    return finetune(this, options);
   }
 
   snapshot(): Weights {

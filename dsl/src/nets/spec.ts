@@ -19,11 +19,33 @@ export interface ConvSpec {
   readonly seed: number;
 }
 
-export type NetSpec = MlpSpec | ConvSpec;
+/**
+ * A tiny Vision Transformer (see vit.ts): `patch`×`patch` patches, token width `dim`, `heads`
+ * attention heads, FFN width `mlp`, `depth` blocks, mean-pooled tokens into a `classes`-way head.
+ */
+export interface VitSpec {
+  readonly kind: "vit";
+  readonly input: readonly [number, number, number];
+  readonly patch: number;
+  readonly dim: number;
+  readonly heads: number;
+  readonly mlp: number;
+  readonly depth: number;
+  readonly classes: number;
+  readonly seed: number;
+}
 
-/** "mlp:784-300-100-10" or "conv:28x28x1:64-64-pool/256-256-10" (seed is not part of the text). */
+export type NetSpec = MlpSpec | ConvSpec | VitSpec;
+
+const VIT_KEYS = [["p", "patch"], ["d", "dim"], ["h", "heads"], ["f", "mlp"], ["l", "depth"], ["c", "classes"]] as const;
+
+/**
+ * "mlp:784-300-100-10", "conv:28x28x1:64-64-pool/256-256-10" or "vit:28x28x1:p7-d32-h4-f64-l2-c10"
+ * (seed is not part of the text).
+ */
 export function netSpecToString(spec: NetSpec): string {
   if (spec.kind === "mlp") return `mlp:${spec.sizes.join("-")}`;
+  if (spec.kind === "vit") return `vit:${spec.input.join("x")}:${VIT_KEYS.map(([short, key]) => `${short}${spec[key]}`).join("-")}`;
   return `conv:${spec.input.join("x")}:${spec.convs.join("-")}/${spec.dense.join("-")}`;
 }
 
@@ -31,6 +53,7 @@ const positiveInts = (parts: string[]) => parts.every((p) => /^[1-9]\d*$/.test(p
 
 /** Parses the text form of `netSpecToString`; `call` names the caller in errors. */
 export function parseNetSpec(text: string, seed: number, call = "parseNetSpec"): NetSpec {
+  // (A "vit:28x28x1:p7-d32-h4-f64-l2-c10" is accepted too; the message names the common kinds, which tests pin.)
   const expected = 'a net like "mlp:784-300-100-10" or "conv:28x28x1:64-64-pool/256-256-10"';
   if (typeof text !== "string") throw argError(call, "net", expected, text);
   const [kind, ...rest] = text.split(":");
@@ -52,6 +75,17 @@ export function parseNetSpec(text: string, seed: number, call = "parseNetSpec"):
         dense: dense.map(Number),
         seed,
       };
+    }
+  }
+  if (kind === "vit" && rest.length === 2) {
+    const input = rest[0].split("x");
+    const parts = rest[1].split("-");
+    if (input.length === 3 && positiveInts(input) && parts.length === VIT_KEYS.length &&
+        parts.every((part, i) => part[0] === VIT_KEYS[i][0] && positiveInts([part.slice(1)]))) {
+      const sizes = Object.fromEntries(parts.map((part, i) => [VIT_KEYS[i][1], Number(part.slice(1))]));
+      const spec = { kind: "vit", input: input.map(Number) as [number, number, number], ...sizes, seed } as unknown as VitSpec;
+      const [h, w] = spec.input;
+      if (h % spec.patch === 0 && w % spec.patch === 0 && spec.dim % spec.heads === 0) return spec;
     }
   }
   throw argError(call, "net", expected, text);

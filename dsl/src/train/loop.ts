@@ -9,6 +9,7 @@ import type { EventListener, HistoryRecord } from "./events.js";
 import { lossAndGradients } from "./gradients.js";
 import { ExplorationTracker } from "./exploration.js";
 import { crossEntropy, softMask } from "../nets/ops.js";
+import { argError } from "../errors.js";
 import { Optimizer } from "./optimizers.js";
 import type { TrainSpec } from "./spec.js";
 
@@ -25,6 +26,11 @@ export interface MaskedTraining {
    * training, and disposes it.
    */
   readonly optimizer?: Optimizer;
+  /**
+   * Starts at this global step instead of 0 (rewinding to step k, lottery tickets): trains steps
+   * startStep+1 … total with the learning-rate schedule and batch order they have in a full run.
+   */
+  readonly startStep?: number;
 }
 
 export interface TrainingOutcome {
@@ -59,6 +65,10 @@ export async function trainMasked(run: MaskedTraining): Promise<TrainingOutcome>
   masks.checkAgainst(net.prunable);
   const stepsPerEpoch = train.dropLast ? Math.floor(data.train.size / train.batchSize) : Math.ceil(data.train.size / train.batchSize);
   const totalSteps = stepsPerEpoch * train.epochs;
+  const startStep = run.startStep ?? 0;
+  if (!Number.isInteger(startStep) || startStep < 0 || startStep > totalSteps) {
+    throw argError("trainMasked", "startStep", `an integer in [0, ${totalSteps}] (the run's steps)`, run.startStep);
+  }
   const optimizer = run.optimizer ?? new Optimizer(train.optimizer);
   const algorithmRng = Rng.derive(train.seed, "algorithm");
   const soft = algorithm?.soft;
@@ -75,14 +85,20 @@ export async function trainMasked(run: MaskedTraining): Promise<TrainingOutcome>
   })));
 
   const history: HistoryRecord[] = [];
-  let step = 0;
+  let step = startStep;
   try {
-    for (let epoch = 1; epoch <= train.epochs; epoch++) {
+    for (let epoch = Math.floor(startStep / stepsPerEpoch) + 1; epoch <= train.epochs; epoch++) {
       const started = Date.now();
       let lossSum = 0;
       let seen = 0;
       let lr = train.optimizer.lr;
+      // Resuming mid-epoch: that epoch's batches before `startStep` were seen by the run being resumed.
+      let skip = epoch === Math.floor(startStep / stepsPerEpoch) + 1 ? startStep % stepsPerEpoch : 0;
       for (const batch of batches(data.train, train.batchSize, { seed: train.seed, epoch, dropLast: train.dropLast })) {
+        if (skip > 0) {
+          skip -= 1;
+          continue;
+        }
         lr = train.optimizer.lr * lrFactor(train.schedule ?? { kind: "constant" }, step, totalSteps, stepsPerEpoch);
         const x = tf.tensor2d(batch.x, [batch.size, data.features]);
         const y = tf.tensor1d(batch.y, "int32");

@@ -10,6 +10,7 @@ import { OutputRecorder } from "./outputs.js";
 import { injectParameters, type Parameters } from "./parameters.js";
 import { writeHtmlReport } from "./report.js";
 import { within } from "./within.js";
+import type { Message } from "./wire.js";
 
 export interface RunOptions {
   /** Shorthand for the parameter `FAST = true`. */
@@ -23,6 +24,8 @@ export interface RunOptions {
   /** An installed kernelspec (found via JUPYTER_PATH); default: this package's kernel, straight from the repo. */
   kernel?: string;
   onProgress?: (progress: CellProgress) => void;
+  /** The latest text a running cell printed or displayed (progress bars update it): for heartbeat lines. */
+  onActivity?: (activity: { cell: number | null; text: string }) => void;
 }
 
 export type CellStatus = "ok" | FailureKind | "skipped";
@@ -66,7 +69,7 @@ const shutdownGraceMs = 5000;
 
 /** Executes a notebook top to bottom in a fresh kernel, stopping at the first failing cell. */
 export async function runNotebook(path: string, options: RunOptions = {}): Promise<NotebookRun> {
-  const { timeoutSeconds, onProgress } = options;
+  const { timeoutSeconds, onProgress, onActivity } = options;
   if (timeoutSeconds !== undefined && !(timeoutSeconds > 0 && Number.isFinite(timeoutSeconds))) {
     throw new Error(`runNotebook(timeoutSeconds): expected a positive number of seconds, received ${timeoutSeconds}`);
   }
@@ -90,7 +93,7 @@ export async function runNotebook(path: string, options: RunOptions = {}): Promi
   }));
   let failure: CellFailure | null;
   try {
-    failure = await execute(nb, steps, cells, { notebook: path, command, timeoutSeconds, onProgress });
+    failure = await execute(nb, steps, cells, { notebook: path, command, timeoutSeconds, onProgress, onActivity });
   } finally {
     writeNotebook(output, nb);
   }
@@ -118,6 +121,7 @@ interface ExecuteContext {
   command: KernelCommand;
   timeoutSeconds: number | undefined;
   onProgress: RunOptions["onProgress"];
+  onActivity: RunOptions["onActivity"];
 }
 
 /** Runs the cells in one kernel (started in the notebook's folder); returns the failure that stopped it. */
@@ -172,7 +176,13 @@ async function executeCell(
     source: sourceText(cell),
   });
   try {
-    const { reply } = await client.execute(sourceText(cell), { timeoutSeconds: ctx.timeoutSeconds, onOutput: recorder.forCell(cell) });
+    const record = recorder.forCell(cell);
+    const onOutput = (msg: Message) => {
+      record(msg);
+      const text = activityText(msg);
+      if (text) ctx.onActivity?.({ cell: run.cell, text });
+    };
+    const { reply } = await client.execute(sourceText(cell), { timeoutSeconds: ctx.timeoutSeconds, onOutput });
     const content = reply.content as { status?: string; execution_count?: number; ename?: string; evalue?: string };
     cell.execution_count = content.execution_count ?? cell.execution_count;
     if (content.status === "ok") {
@@ -207,4 +217,13 @@ function errorFromStderr(cell: CodeCell): { ename: string; evalue: string } {
   const named = lines.map((line) => /^([A-Z]\w*): (.*)$/.exec(line)).find(Boolean);
   if (named) return { ename: named[1]!, evalue: named[2]! };
   return { ename: "Error", evalue: lines[0] ?? "(the kernel sent no error details)" };
+}
+
+/** The last non-empty line of a stream or a display's text/plain: what a heartbeat should show. */
+function activityText(msg: Message): string | undefined {
+  const c = msg.content as { text?: string; data?: Record<string, unknown> };
+  const text = msg.header.msg_type === "stream" ? c.text
+    : ["display_data", "update_display_data"].includes(msg.header.msg_type) ? (c.data?.["text/plain"] as string | undefined)
+    : undefined;
+  return text?.split("\n").map((line) => line.trim()).filter(Boolean).at(-1);
 }
