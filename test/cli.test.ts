@@ -130,7 +130,7 @@ describe("sparselab train", () => {
     const { code, stdout, stderr } = await cli(["train", ...tiny, "--sparsity", "0.5", "--dist", "uniform", "--json"]);
     expect(code, stderr).toBe(0);
     const summary = JSON.parse(stdout);
-    expect(Object.keys(summary).sort()).toEqual(["backend", "layers", "overall", "seconds", "seed", "steps", "testAccuracy", "testLoss", "valAccuracy", "valLoss"]);
+    expect(Object.keys(summary).sort()).toEqual(["backend", "explorationRate", "layers", "overall", "seconds", "seed", "steps", "testAccuracy", "testLoss", "valAccuracy", "valLoss"]);
     expect(summary.testAccuracy).toBeGreaterThanOrEqual(0);
     expect(summary.testAccuracy).toBeLessThanOrEqual(1);
     expect(summary.seed).toBe(1);
@@ -167,7 +167,7 @@ describe("sparselab train", () => {
     await expectOneLineError(["train", ...tiny, "--criterion", "snip"], /^sparselab train\(--criterion\): expected a --sparsity above 0 to go with it, received "snip"$/);
     await expectOneLineError(["train", ...tiny, "--optimizer", "lion"], /^sparselab train\(--optimizer\): expected "sgd" \| "adam" \| "adamw", received "lion"$/);
     await expectOneLineError(["train", ...tiny, "--epochs", "0"], /^plan\(epochs\): expected a positive integer, received 0$/);
-    await expectOneLineError(["train", ...tiny, "--prune", "rigl"], /^sparselab train\(--prune\): expected "gmp", received "rigl"$/);
+    await expectOneLineError(["train", ...tiny, "--prune", "rigl"], /^sparselab train\(--prune\): expected "gmp" | "granet", received "rigl"$/);
     await expectOneLineError(["train", ...tiny, "--epoch", "2"], /^sparselab train\(flags\): expected valid options .*, received "Unknown option '--epoch'/);
     await expectOneLineError(["train", extraKey, "--epochs", "2"], /^sparselab train\(--epochs\): expected no recipe flags alongside a RECIPE file \(edit the file instead\), received "2"$/);
   });

@@ -113,6 +113,13 @@ describe("GraNet: global cubic pruning + gradient regeneration", () => {
     for (const e of events) expect(Object.values(e.grown).some((n) => n > 0)).toBe(true);
   }
 
+  it("pruning from step 0 and regeneration every 5 steps act at the same steps", () => {
+    const steps = (a: SparsityAlgorithm) => Array.from({ length: 40 }, (_, i) => i + 1).filter((s) => a.updatesAt(s, 40)); // the loop's steps: 1…40
+    expect(steps(gmpAlgorithm(gmp({ to: 0.8, start: 0, end: 0.75, every: 5, scope: "global" })))).toEqual(STEPS);
+    expect(steps(regrowAlgorithm(regrow("gradient", { every: 5, begin: 0, until: 0.75 })))).toEqual(STEPS);
+    expect(steps(granet())).toEqual(STEPS);
+  });
+
   it("dense-to-sparse: the overall kept count follows the cubic schedule at the update steps", async () => {
     const net = mlp([16, 32, 24, 4], { seed: 3 });
     const masks = MaskSet.dense(net.prunable);

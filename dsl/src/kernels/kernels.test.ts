@@ -113,7 +113,9 @@ describe("every implementation agrees with the float64 reference (≤ 1e-5 of Σ
     [128, 784, 300], [128, 300, 100], [45, 37, 23], [1, 19, 7], [33, 64, 10], [100, 10, 100],
   ];
   const densities = [0.02, 0.1, 0.5, 0.9];
-  const sparseCases = sparseShapes.flatMap(([m, rows, cols]) => densities.map((d) => [m, rows, cols, d] as const));
+  // the LeNet layer 784×300 at the sparse end only (its float64 reference is the slow part)
+  const sparseCases = sparseShapes.flatMap(([m, rows, cols]) =>
+    densities.filter((d) => rows < 784 || d <= 0.1).map((d) => [m, rows, cols, d] as const));
 
   it.each(sparseCases)("spmm forward and transposed, sddmm: m=%i W %ix%i density %f", (m, rows, cols, density) => {
     const random = seededRandom(m + rows * 7 + cols * 13 + Math.round(density * 100));
@@ -255,8 +257,11 @@ describe("optimizer update kernel", () => {
         for (let i = 0; i < n; i++) worstErr = Math.max(worstErr, Math.abs(w[i] - ref[i]) / (Math.abs(ref[i]) + 1e-3));
         expect(worstErr, kernelLabel(K)).toBeLessThan(1e-5);
         if (index) {
-          for (let i = 0; i < n; i++) if (!mask[i]) expect(w[i], `${kernelLabel(K)}: untouched`).toBe(w0[i]);
-          index.forEach((i, j) => expect(values![j]).toBe(w[i]));
+          let touched = 0, unsynced = 0;
+          for (let i = 0; i < n; i++) if (!mask[i] && w[i] !== w0[i]) touched++;
+          index.forEach((i, j) => { if (values![j] !== w[i]) unsynced++; });
+          expect(touched, `${kernelLabel(K)}: pruned positions untouched`).toBe(0);
+          expect(unsynced, `${kernelLabel(K)}: values = w[index]`).toBe(0);
         }
         for (const a of [w, g, s0, s1, values]) if (a) K.free(a);
         if (kindex) K.free(kindex);
