@@ -130,7 +130,7 @@ describe("sparselab train", () => {
     const { code, stdout, stderr } = await cli(["train", ...tiny, "--sparsity", "0.5", "--dist", "uniform", "--json"]);
     expect(code, stderr).toBe(0);
     const summary = JSON.parse(stdout);
-    expect(Object.keys(summary).sort()).toEqual(["backend", "explorationRate", "layers", "overall", "seconds", "seed", "steps", "testAccuracy", "testLoss", "valAccuracy", "valLoss"]);
+    expect(Object.keys(summary).sort()).toEqual(["backend", "engine", "explorationRate", "layers", "overall", "seconds", "seed", "steps", "testAccuracy", "testLoss", "valAccuracy", "valLoss"]);
     expect(summary.testAccuracy).toBeGreaterThanOrEqual(0);
     expect(summary.testAccuracy).toBeLessThanOrEqual(1);
     expect(summary.seed).toBe(1);

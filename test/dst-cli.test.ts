@@ -52,7 +52,7 @@ describe("sparselab train --regrow", () => {
   it("RigL keeps the recipe's ERK density exactly (per layer and overall), explores beyond it, and reports ⌊f·n⌋ replaced per update", async () => {
     const density = JSON.parse((await cli(["density", "--net", "mlp:784-64-10", "--dist", "erk", "--sparsity", "0.9", "--json"])).stdout);
     const summary = await json(["train", ...T, "--sparsity", "0.9", "--regrow", "rigl", "--every", "2", "--json"]);
-    expect(Object.keys(summary).sort()).toEqual(["backend", "explorationRate", "layers", "overall", "seconds", "seed", "steps", "testAccuracy", "testLoss", "valAccuracy", "valLoss"]);
+    expect(Object.keys(summary).sort()).toEqual(["backend", "engine", "explorationRate", "layers", "overall", "seconds", "seed", "steps", "testAccuracy", "testLoss", "valAccuracy", "valLoss"]);
     expect(summary.layers.map((l) => Object.keys(l))).toEqual(new Array(2).fill(["name", "shape", "total", "kept", "density", "dropped", "grown"]));
     expect(summary.steps).toBe(15);
     expect(summary.overall).toEqual(density.overall);

@@ -173,7 +173,7 @@ describe("running a plan", () => {
     expect(events.at(-1)).toBe("end");
     expect(events.filter((e) => e === "step")).toHaveLength(20);
     const summary = result.toJSON();
-    expect(Object.keys(summary).sort()).toEqual(["backend", "explorationRate", "layers", "overall", "seconds", "seed", "steps", "testAccuracy", "testLoss", "valAccuracy", "valLoss"]);
+    expect(Object.keys(summary).sort()).toEqual(["backend", "engine", "explorationRate", "layers", "overall", "seconds", "seed", "steps", "testAccuracy", "testLoss", "valAccuracy", "valLoss"]);
     expect(summary.seed).toBe(2);
     result.net.dispose();
     net.dispose();

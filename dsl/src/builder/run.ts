@@ -22,6 +22,8 @@ export interface RunOptions {
   readonly onEvent?: EventListener;
   /** Forces a tfjs backend (else SPARSELAB_BACKEND, else the best available). */
   readonly backend?: BackendName;
+  /** "auto" (default): MLPs train on the kernels engine when fast kernels load; "tfjs" forces tfjs (else SPARSELAB_ENGINE). */
+  readonly engine?: "auto" | "tfjs" | "kernels";
 }
 
 export interface RunMetrics {
@@ -40,6 +42,8 @@ interface RunParts {
   readonly records: readonly HistoryRecord[];
   readonly metrics: RunMetrics;
   readonly backend: BackendName;
+  /** What did the arithmetic: "kernels-addon", "kernels-wasm" or "tfjs-<backend>". */
+  readonly engine: string;
   readonly steps: number;
   readonly seconds: number;
   readonly dropped: ReadonlyMap<string, number>;
@@ -53,6 +57,8 @@ export class RunResult {
   readonly masks: MaskSet;
   readonly metrics: RunMetrics;
   readonly backend: BackendName;
+  /** What did the arithmetic: "kernels-addon", "kernels-wasm" or "tfjs-<backend>". */
+  readonly engine: string;
   readonly steps: number;
   readonly seconds: number;
   /** Per layer, weights removed and added by mask updates over the run. */
@@ -62,7 +68,7 @@ export class RunResult {
   #frame?: DataFrame;
 
   constructor(parts: RunParts) {
-    ({ recipe: this.recipe, net: this.net, masks: this.masks, metrics: this.metrics, backend: this.backend,
+    ({ recipe: this.recipe, net: this.net, masks: this.masks, metrics: this.metrics, backend: this.backend, engine: this.engine,
       steps: this.steps, seconds: this.seconds, dropped: this.dropped, grown: this.grown } = parts);
     this.#records = parts.records;
   }
@@ -91,7 +97,7 @@ export class RunResult {
     const { layers, overall } = this.report;
     const m = this.metrics;
     const text = `RunResult: test accuracy ${m.testAccuracy.toFixed(4)}, density ${overall.density.toFixed(4)} ` +
-      `(${overall.kept}/${overall.total}), ${this.steps} steps on ${this.backend} in ${this.seconds.toFixed(1)}s`;
+      `(${overall.kept}/${overall.total}), ${this.steps} steps on ${this.engine} in ${this.seconds.toFixed(1)}s`;
     return {
       "text/plain": text,
       "text/html": `<p>${text}</p>` + htmlTable(["tensor", "shape", "kept", "total", "density"],
@@ -108,7 +114,7 @@ export class RunResult {
   toJSON() {
     const { layers, overall } = this.report;
     return {
-      ...this.metrics, seed: this.recipe.train.seed, backend: this.backend, steps: this.steps, seconds: this.seconds, overall,
+      ...this.metrics, seed: this.recipe.train.seed, backend: this.backend, engine: this.engine, steps: this.steps, seconds: this.seconds, overall,
       layers: layers.map((l) => ({ ...l, dropped: this.dropped.get(l.name) ?? 0, grown: this.grown.get(l.name) ?? 0 })),
     };
   }
@@ -136,7 +142,7 @@ export async function runPlan(props: PlanProps, recipe: Recipe, options: RunOpti
     masks = chosen.prune({ net, budget, rng: Rng.derive(seed, "criterion"), data });
   }
   const outcome = await trainMasked({
-    net, masks, data, train: recipe.train, onEvent: options.onEvent,
+    net, masks, data, train: recipe.train, onEvent: options.onEvent, engine: options.engine,
     algorithm: composeAlgorithms([
       ...(recipe.prune ? [gmpAlgorithm(recipe.prune)] : []),
       ...(recipe.regrow ? [regrowAlgorithm(recipe.regrow)] : []),
@@ -147,7 +153,7 @@ export async function runPlan(props: PlanProps, recipe: Recipe, options: RunOpti
   // Record the data actually used (e.g. "auto" resolved to "full" or "embedded", defaults filled in).
   const ran = validateRecipe({ ...recipe, data: data.spec }, "run");
   return new RunResult({
-    recipe: ran, net, masks: outcome.masks, records: outcome.history, backend: backend.name, steps: outcome.steps,
+    recipe: ran, net, masks: outcome.masks, records: outcome.history, backend: backend.name, engine: outcome.engine, steps: outcome.steps,
     seconds: (Date.now() - started) / 1000, dropped: outcome.dropped, grown: outcome.grown,
     metrics: {
       testAccuracy: outcome.test.accuracy, testLoss: outcome.test.loss, valAccuracy: last?.valAccuracy ?? NaN,

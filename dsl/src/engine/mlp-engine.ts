@@ -8,10 +8,10 @@ import { TypedOptimizer } from "./optimizer.js";
 /**
  * Density below which a masked layer runs on the sparse kernels (forward, dX and dW together
  * faster than dense gemm), per implementation: `measureBreakEven` on 128×784×300 and 128×300×100
- * on a 2-core AVX2 machine gave ≈ 0.35–0.45 for the addon, 0.55–0.65 for WASM, and ≥ 0.9 for JS
- * (its gemm is the slow part). Near the break-even both routes cost about the same.
+ * on a 2-core AVX2 machine gave ≈ 0.35–0.45 for the addon, 0.55–0.65 for WASM and 0.7–0.8 for JS
+ * (measured on a loaded machine: ± 0.1). Near the break-even both routes cost about the same.
  */
-export const SPARSE_BREAK_EVEN: Readonly<Record<KernelName, number>> = Object.freeze({ addon: 0.4, wasm: 0.6, js: 0.9 });
+export const SPARSE_BREAK_EVEN: Readonly<Record<KernelName, number>> = Object.freeze({ addon: 0.4, wasm: 0.6, js: 0.75 });
 
 export interface MlpEngineOptions {
   /** Layer widths, e.g. [784, 300, 100, 10]: ReLU hidden layers, softmax cross-entropy on the logits. */
@@ -142,7 +142,7 @@ export function createMlpEngine(options: MlpEngineOptions): MlpEngine {
   let capacity = 0;
   const acts: Float32Array[] = [];
   const deltas: Float32Array[] = [];
-  let ones = new Float32Array(0); // bias gradients are 1ᵀ·dZ (a gemm with m = 1)
+  let ones: Float32Array = new Float32Array(0); // bias gradients are 1ᵀ·dZ (a gemm with m = 1)
   const ensureBatch = (batch: number) => {
     if (batch <= capacity) return;
     for (const a of [...acts, ...deltas, ones]) if (a) k.free(a);

@@ -75,13 +75,13 @@ export async function trainSegment(segment: Segment): Promise<SegmentOutcome> {
   };
   let snapshot: Weights | undefined = segment.snapshotAt === 0 ? copy(net.snapshot()) : undefined;
   const outcome = await trainMasked({
-    net, masks, data, train, startStep: segment.startStep ?? 0,
-    onEvent: (event) => {
-      if (event.type === "step") {
-        if (event.step === segment.snapshotAt) snapshot = copy(net.snapshot());
-        if (event.step % every === 0 || event.step === totalSteps) evaluateNow(event.step);
-      }
-      onEvent?.(event);
+    net, masks, data, train, startStep: segment.startStep ?? 0, onEvent,
+    observe: {
+      at: (step) => step === segment.snapshotAt || step % every === 0 || step === totalSteps,
+      run: (step) => {
+        if (step === segment.snapshotAt) snapshot = copy(net.snapshot());
+        if (step % every === 0 || step === totalSteps) evaluateNow(step);
+      },
     },
   });
   if (evaluations.length === 0) evaluateNow(outcome.steps);

@@ -57,6 +57,8 @@ export interface SaraOptions {
   readonly rank?: number;
   /** When (fraction of the steps) to re-select the trainable entries (default 0.5; 1 = never). */
   readonly reselectAt?: number;
+  /** Recompute the nuclear-norm subgradient's SVD every this many steps (default 4; 1 = every step). */
+  readonly svdEvery?: number;
 }
 
 export interface LtsftOptions {
@@ -189,12 +191,13 @@ class FinetunePlanImpl implements FinetunePlan {
   sara(options: SaraOptions): MethodPlan<"sara"> {
     const call = "sara";
     const o = checkPlainObject(call, "options", options);
-    checkKnownKeys(call, "options", o, ["threshold", "lambda", "rank", "reselectAt"]);
+    checkKnownKeys(call, "options", o, ["threshold", "lambda", "rank", "reselectAt", "svdEvery"]);
     const config: SaraConfig = Object.freeze({
       threshold: checkPositive(call, "threshold", o.threshold),
       lambda: o.lambda === undefined ? 1e-3 : checkNumberIn(call, "lambda", o.lambda, 0, Infinity, { maxOpen: true }),
       rank: o.rank === undefined ? 0 : checkNonNegativeInt(call, "rank", o.rank),
       reselectAt: o.reselectAt === undefined ? 0.5 : checkNumberIn(call, "reselectAt", o.reselectAt, 0, 1, { minOpen: true }),
+      svdEvery: o.svdEvery === undefined ? 4 : checkPositiveInt(call, "svdEvery", o.svdEvery),
     });
     return new MethodPlanImpl(this.#props, "sara", config as MethodConfig<"sara">);
   }

@@ -7,8 +7,8 @@ type I32 = Int32Array;
 
 /**
  * Plain-JS kernels: the last resort, and the most accurate (sums are kept in float64).
- * gemm: 4 output rows at a time, accumulating whole rows of op(B) (an axpy form V8 compiles to
- * tight loops); spmm: "lanes8", 8 batch rows transposed into a scratch block and held in locals;
+ * gemm: 4×2 tiles of C in locals over a packed block of 4 rows of op(A); spmm: "lanes8", 8 batch
+ * rows transposed into a scratch block and held in locals;
  * sddmm: dot products of transposed (feature-major) copies of x and dy.
  */
 export function createJsKernels(how?: { reason: string; skipped: readonly string[] }): Kernels {
@@ -30,35 +30,44 @@ export function jsRaw(): RawKernels {
         ldbp = n;
         for (let j = 0; j < n; j++) for (let p = 0; p < k; p++) bp[p * n + j] = b[j * ldb + p];
       }
-      const acc = f64Scratch(4 * n);
-      // op(A)[i, p] = A[i·ars + p·acs]
+      // 4 rows of op(A) interleaved, ap[p·4 + r] (zero-padded), then 4×2 tiles of C in 8 locals
+      const ap = f64Scratch(4 * k);
       const ars = transA ? 1 : lda, acs = transA ? lda : 1;
+      const put = (i: number, j: number, sum: number) => {
+        let v = alpha * sum;
+        if (beta !== 0) v += beta * c[i * ldc + j];
+        if (bias) v += bias[j];
+        if (relu && !(v > 0)) v = 0;
+        if (gate && !(gate[i * ldg + j] > 0)) v = 0;
+        c[i * ldc + j] = v;
+      };
       for (let i0 = 0; i0 < m; i0 += 4) {
         const rows = Math.min(4, m - i0);
-        acc.fill(0, 0, 4 * n);
-        for (let p = 0; p < k; p++) {
-          const base = i0 * ars + p * acs;
-          const a0 = a[base], a1 = rows > 1 ? a[base + ars] : 0, a2 = rows > 2 ? a[base + 2 * ars] : 0, a3 = rows > 3 ? a[base + 3 * ars] : 0;
-          if (a0 === 0 && a1 === 0 && a2 === 0 && a3 === 0) continue; // ReLU outputs are often 0
-          const bo = p * ldbp;
-          for (let j = 0; j < n; j++) {
-            const bv = bp[bo + j];
-            acc[j] += a0 * bv;
-            acc[n + j] += a1 * bv;
-            acc[2 * n + j] += a2 * bv;
-            acc[3 * n + j] += a3 * bv;
+        for (let p = 0; p < k; p++) for (let r = 0; r < 4; r++) ap[p * 4 + r] = r < rows ? a[(i0 + r) * ars + p * acs] : 0;
+        let j = 0;
+        for (; j + 2 <= n; j += 2) {
+          let s00 = 0, s01 = 0, s10 = 0, s11 = 0, s20 = 0, s21 = 0, s30 = 0, s31 = 0;
+          for (let p = 0, bo = j, q = 0; p < k; p++, bo += ldbp, q += 4) {
+            const b0 = bp[bo], b1 = bp[bo + 1];
+            const a0 = ap[q], a1 = ap[q + 1], a2 = ap[q + 2], a3 = ap[q + 3];
+            s00 += a0 * b0; s01 += a0 * b1; s10 += a1 * b0; s11 += a1 * b1;
+            s20 += a2 * b0; s21 += a2 * b1; s30 += a3 * b0; s31 += a3 * b1;
           }
+          put(i0, j, s00); put(i0, j + 1, s01);
+          if (rows > 1) { put(i0 + 1, j, s10); put(i0 + 1, j + 1, s11); }
+          if (rows > 2) { put(i0 + 2, j, s20); put(i0 + 2, j + 1, s21); }
+          if (rows > 3) { put(i0 + 3, j, s30); put(i0 + 3, j + 1, s31); }
         }
-        for (let r = 0; r < rows; r++) {
-          const co = (i0 + r) * ldc, go = (i0 + r) * ldg, ao = r * n;
-          for (let j = 0; j < n; j++) {
-            let v = alpha * acc[ao + j];
-            if (beta !== 0) v += beta * c[co + j];
-            if (bias) v += bias[j];
-            if (relu && !(v > 0)) v = 0;
-            if (gate && !(gate[go + j] > 0)) v = 0;
-            c[co + j] = v;
+        if (j < n) {
+          let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+          for (let p = 0, bo = j, q = 0; p < k; p++, bo += ldbp, q += 4) {
+            const bv = bp[bo];
+            s0 += ap[q] * bv; s1 += ap[q + 1] * bv; s2 += ap[q + 2] * bv; s3 += ap[q + 3] * bv;
           }
+          put(i0, j, s0);
+          if (rows > 1) put(i0 + 1, j, s1);
+          if (rows > 2) put(i0 + 2, j, s2);
+          if (rows > 3) put(i0 + 3, j, s3);
         }
       }
     },

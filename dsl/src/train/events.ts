@@ -2,7 +2,7 @@ import type { MaskSetReport } from "../masks/index.js";
 
 /** Progress of a run, as a stream of plain objects: display code subscribes, the DSL prints nothing. */
 export type RunEvent =
-  | { readonly type: "start"; readonly totalSteps: number; readonly epochs: number; readonly stepsPerEpoch: number; readonly report: MaskSetReport; readonly label?: string }
+  | { readonly type: "start"; readonly totalSteps: number; readonly epochs: number; readonly stepsPerEpoch: number; readonly report: MaskSetReport; readonly label?: string; readonly engine?: string }
   | { readonly type: "step"; readonly step: number; readonly epoch: number; readonly loss: number; readonly lr: number }
   | { readonly type: "epoch"; readonly step: number; readonly epoch: number; readonly record: HistoryRecord }
   | {

@@ -6,7 +6,8 @@
  * Here: the update of every body kernel is ΔW = scatter(values) on the selected entries (so the
  * optimizer holds state for exactly those entries); the penalty's subgradient λ·U·Vᵀ (over the
  * singular triplets past the first `rank`, i.e. the truncated nuclear norm when `rank` > 0) comes
- * from a warm-started Jacobi SVD in JS and is added to the values' gradients. Progressive
+ * from a warm-started Jacobi SVD in JS (recomputed every `svdEvery` steps, reused in between: ΔW
+ * moves slowly) and is added to the values' gradients. Progressive
  * re-selection at `reselectAt`·steps: entries whose fine-tuned |w| has reached the threshold
  * become fixed (they are "effective" now), the rest keep training with fresh optimizer state.
  * Entries above the threshold in θ₀ are never touched.
@@ -29,6 +30,8 @@ export interface SaraConfig {
   readonly rank: number;
   /** Fraction of the steps after which the trainable set is re-selected (1 = never). */
   readonly reselectAt: number;
+  /** Recompute the SVD (and so the subgradient) every this many steps, reusing it in between. */
+  readonly svdEvery: number;
 }
 
 interface Selected {
@@ -57,6 +60,7 @@ export async function runSara(ctx: MethodContext, config: SaraConfig): Promise<M
   const update = new Map(selected.map((s) => [s.name, new Float32Array(s.indices.length)]));
   const warm = new Map<string, Float64Array>();
   const penaltyTrace: { step: number; nuclear: number }[] = [];
+  let svds = 0;
   let head = headVariables(ctx);
   const reselectStep = config.reselectAt >= 1 ? train.steps : Math.max(1, Math.min(train.steps, Math.round(config.reselectAt * train.steps)));
 
@@ -77,9 +81,18 @@ export async function runSara(ctx: MethodContext, config: SaraConfig): Promise<M
     });
     const variables = new Map<string, tf.Variable>([...entries.map((e) => [e.s.name, e.entry.values] as const), ...head]);
     const optimizer = new Optimizer(train.optimizer);
+    const subgradients = new Map<string, Float32Array>();
     const adjust = config.lambda > 0 ? (grads: Map<string, tf.Tensor>, step: number) => {
       let total = 0;
+      const fresh = (step - from) % config.svdEvery === 0;
       for (const { s, positions, entry } of entries) {
+        const g = grads.get(s.name)!;
+        if (!fresh) {
+          const extra = tf.tensor1d(subgradients.get(s.name)!);
+          grads.set(s.name, tf.add(g, extra));
+          tf.dispose([g, extra]);
+          continue;
+        }
         const n = s.shape[s.shape.length - 1];
         const m = s.shape.reduce((a, b) => a * b, 1) / n;
         const values = entry.values.dataSync() as Float32Array;
@@ -90,13 +103,13 @@ export async function runSara(ctx: MethodContext, config: SaraConfig): Promise<M
         const d = svd(dense, m, n, { warm: warm.get(s.name), maxSweeps: 8 });
         warm.set(s.name, d.basis);
         total += nuclearNorm(d, config.rank);
-        const sub = nuclearSubgradientAt(d, entry.indices, config.rank);
-        const g = grads.get(s.name)!;
-        const extra = tf.tensor1d(sub.map((v) => v * config.lambda));
+        const sub = nuclearSubgradientAt(d, entry.indices, config.rank).map((v) => v * config.lambda);
+        subgradients.set(s.name, sub);
+        const extra = tf.tensor1d(sub);
         grads.set(s.name, tf.add(g, extra));
         tf.dispose([g, extra]);
       }
-      if (step % 10 === 0) penaltyTrace.push({ step, nuclear: total });
+      if (fresh && svds++ % 10 === 0) penaltyTrace.push({ step, nuclear: total });
       return grads;
     } : undefined;
     try {
