@@ -43,3 +43,5 @@ export { jackpot, LotteryResult, SoupResult, type JackpotOptions, type JackpotRe
 export * as finetune from "./finetune/index.js";
 export { compose, SparseDelta, DeltaSwitch, FinetuneResult, type FinetunePlan, type MethodPlan, type Task, type FinetuneOptions } from "./finetune/index.js";
 export { vit, type VitOptions, type VitSpec } from "./nets/index.js";
+export { loadKernels, defaultKernels, SparseMatrix, type Kernels, type KernelName, type KernelInfo } from "./kernels/index.js";
+export { createMlpEngine, type MlpEngine, type MlpEngineOptions } from "./engine/index.js";

@@ -195,6 +195,9 @@ static napi_value js_update(napi_env env, napi_callback_info info) {
   J.values = array(&A, 17, napi_float32_array, J.count, 1);
   if (A.failed) return 0;
   if ((slots >= 1 && !J.s0) || (slots >= 2 && !J.s1)) { fail(&A, "missing optimizer slots"); return 0; }
+  if (J.index) /* all indices before any chunk runs: an error leaves nothing half-updated */
+    for (long j = 0; j < J.count; j++)
+      if (J.index[j] < 0 || J.index[j] >= J.n) { fail(&A, "index outside the parameter"); return 0; }
   J.chunks = J.count >= 65536 && threads > 1 ? (int)(J.count / 32768) : 1;
   spk_parallel_for(update_chunk, &J, J.chunks, (int)threads);
   if (J.failed) { fail(&A, "index outside the parameter"); return 0; }

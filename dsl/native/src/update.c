@@ -8,7 +8,7 @@
  *   w -= lr*u
  *
  * For j < count: i = index ? index[j] : j; the gradient is g[compact ? j : i]; values[j] = new w[i].
- * Returns -1 when an index is outside [0, n). */
+ * Returns -1, before changing anything, when an index is outside [0, n). */
 #include "update.h"
 
 #define LOOP(...)                                                           \
@@ -18,7 +18,6 @@
   } else {                                                                  \
     for (long j = 0; j < count; j++) {                                      \
       const long i = index[j];                                              \
-      if (i < 0 || i >= n) return -1;                                       \
       const float gj = g[compact ? j : i];                                  \
       __VA_ARGS__                                                                \
       if (values) values[j] = w[i];                                         \
@@ -28,6 +27,9 @@
 int spk_update(int kind, int nesterov, int decoupled, float lr, float a, float b, float eps, float wd, float c1, float c2,
                long n, long count, const int *restrict index, int compact, float *restrict w, const float *restrict g,
                float *restrict s0, float *restrict s1, float *restrict values) {
+  if (index) /* every index first: an error must not leave a partial update behind */
+    for (long j = 0; j < count; j++)
+      if (index[j] < 0 || index[j] >= n) return -1;
   if (kind == SPK_SGD) {
     const float mu = a;
     if (mu == 0.f) {

@@ -1,73 +1,54 @@
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import * as tf from "@tensorflow/tfjs";
 import { synthetic } from "@sparselab/datasets";
 import { useBackend } from "../backend/index.js";
-import { random } from "../criteria/random.js";
-import { erk } from "../distributions/index.js";
+import { benchEngine, formatEngineBench, type EngineBenchRow } from "../engine/index.js";
+import { benchKernels, formatKernelBench } from "../kernels/index.js";
 import { MaskSet } from "../masks/index.js";
 import { mlp } from "../nets/index.js";
 import { trainMasked } from "../train/loop.js";
-import { Rng } from "@sparselab/datasets";
 
 /**
- * `npm run bench [-- --json]`: training and inference samples/s of LeNet-300-100 (batch 128),
- * dense and 90% ERK-sparse, on sparselab's active backend, and the same net in PyTorch in the same
- * run when /usr/bin/python3 can import torch. Medians of repeated runs; ratios are what to compare.
+ * `npm run bench [-- --json] [-- --kernels]`: LeNet-300-100 (batch 128, SGD + momentum) training
+ * and inference samples/s on sparselab's kernels engine (each implementation that loads, dense and
+ * ERK 80/90/95/98%), on tfjs for reference, and in PyTorch in the same run when /usr/bin/python3
+ * can import torch. Medians of repeated runs; the ratios are what to compare across machines.
  */
 const SIZES = [784, 300, 100, 10];
 const BATCH = 128;
-const STEPS = 40;
-const WARMUP = 5;
-const REPS = 3;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-async function trainRate(sparsity: number): Promise<number> {
-  const data = synthetic({ train: BATCH * STEPS, test: BATCH, validation: 0, features: SIZES[0], seed: 1 });
+/** Dense training on tfjs (the path conv nets take), through the real loop; medians of 3. */
+async function tfjsDenseTrainRate(): Promise<number> {
+  const steps = 30, warmup = 5;
+  const data = synthetic({ train: BATCH * steps, test: BATCH, validation: 0, features: SIZES[0], seed: 1 });
   const rates: number[] = [];
-  for (let rep = 0; rep < REPS; rep++) {
+  for (let rep = 0; rep < 3; rep++) {
     const net = mlp(SIZES, { seed: rep });
-    const masks = sparsity === 0 ? MaskSet.dense(net.prunable)
-      : random.prune({ net, rng: new Rng(rep), budget: budgetOf(erk(sparsity).allocate(net.prunable)) });
-    let warm = 0;
-    let last = 0;
+    let warm = 0, last = 0;
     await trainMasked({
-      net, masks, data, train: { epochs: 1, batchSize: BATCH, seed: rep, optimizer: { name: "sgd", lr: 0.01, momentum: 0.9 } },
+      net, masks: MaskSet.dense(net.prunable), data, engine: "tfjs",
+      train: { epochs: 1, batchSize: BATCH, seed: rep, optimizer: { name: "sgd", lr: 0.01, momentum: 0.9 } },
       onEvent: (e) => {
         if (e.type !== "step") return;
-        if (e.step === WARMUP) warm = performance.now();
+        if (e.step === warmup) warm = performance.now();
         last = performance.now();
       },
     });
-    rates.push(((STEPS - WARMUP) * BATCH) / ((last - warm) / 1000));
+    rates.push(((steps - warmup) * BATCH) / ((last - warm) / 1000));
     net.dispose();
   }
   return median(rates);
 }
 
-function budgetOf(allocation: ReturnType<ReturnType<typeof erk>["allocate"]>) {
-  return { kind: "layerwise" as const, kept: new Map(allocation.layers.map((l) => [l.name, l.kept])) };
-}
+type Torch = { torch: string; trainSamplesPerSec: number; inferSamplesPerSec: number } | { unavailable: string };
 
-function inferRate(): number {
-  const net = mlp(SIZES, { seed: 0 });
-  const x = tf.randomUniform([BATCH, SIZES[0]]) as tf.Tensor2D;
-  const rates: number[] = [];
-  for (let rep = 0; rep < REPS + 1; rep++) {
-    const start = performance.now();
-    for (let i = 0; i < STEPS; i++) tf.tidy(() => net.apply(x).dataSync());
-    if (rep > 0) rates.push((STEPS * BATCH) / ((performance.now() - start) / 1000));
-  }
-  x.dispose();
-  net.dispose();
-  return median(rates);
-}
-
-function torchReference(): { torch: string; trainSamplesPerSec: number; inferSamplesPerSec: number } | { unavailable: string } {
+function torchReference(): Torch {
   const script = fileURLToPath(new URL("../../bench/torch_mlp.py", import.meta.url));
   try {
     const out = execFileSync("/usr/bin/python3", [script, "--sizes", SIZES.join(","), "--batch", String(BATCH)], {
+      // The best thread setting measured here: OpenBLAS on 2 threads, torch's own pool on 1.
       env: { ...process.env, OPENBLAS_NUM_THREADS: "2" }, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"],
     });
     return JSON.parse(out.trim().split("\n").pop()!);
@@ -76,35 +57,55 @@ function torchReference(): { torch: string; trainSamplesPerSec: number; inferSam
   }
 }
 
+function fastest(rows: readonly EngineBenchRow[], sparsity: number): EngineBenchRow | undefined {
+  return rows.filter((r) => r.sparsity === sparsity).sort((a, b) => b.trainSamplesPerSec - a.trainSamplesPerSec)[0];
+}
+
 async function main() {
   const json = process.argv.includes("--json");
   const backend = await useBackend();
-  const dense = await trainRate(0);
-  const sparse90 = await trainRate(0.9);
-  const denseInfer = inferRate();
+  const engine = benchEngine({ sizes: SIZES, batch: BATCH, sparsities: [0, 0.8, 0.9, 0.95, 0.98], implementations: ["addon", "wasm"] });
+  const tfjsDense = await tfjsDenseTrainRate();
   const torch = torchReference();
+  const kernels = process.argv.includes("--kernels") ? benchKernels({ implementations: ["addon", "wasm"] }) : undefined;
+
+  const dense = fastest(engine.rows, 0)!;
+  // Sparse ratios compare one implementation with itself, so the kernel path is the only change.
+  const sparse90 = engine.rows.find((r) => r.sparsity === 0.9 && r.kernels === dense.kernels && r.threads === dense.threads)!;
   const torchTrain = "trainSamplesPerSec" in torch ? torch.trainSamplesPerSec : NaN;
+  const wasmDense = engine.rows.find((r) => r.kernels === "wasm" && r.sparsity === 0);
   const result = {
-    net: `mlp:${SIZES.join("-")}`, batch: BATCH, backend: backend.name, kernelPath: `tfjs-${backend.name}`,
-    samplesPerSec: { denseTrain: dense, sparse90Train: sparse90, denseInfer, torchDenseTrain: torchTrain,
-      torchDenseInfer: "inferSamplesPerSec" in torch ? torch.inferSamplesPerSec : NaN },
-    torch,
-    ratios: { denseTrainVsTorch: dense / torchTrain, sparse90TrainVsDense: sparse90 / dense, sparse90TrainVsTorchDense: sparse90 / torchTrain },
+    net: `mlp:${SIZES.join("-")}`, batch: BATCH, tfjsBackend: backend.name, fastestPath: `${dense.kernels}×${dense.threads}`,
+    samplesPerSec: {
+      denseTrain: dense.trainSamplesPerSec, sparse90Train: sparse90.trainSamplesPerSec,
+      denseInfer: dense.inferSamplesPerSec, sparse90Infer: sparse90.inferSamplesPerSec,
+      tfjsDenseTrain: tfjsDense, torchDenseTrain: torchTrain,
+      torchDenseInfer: "inferSamplesPerSec" in torch ? torch.inferSamplesPerSec : NaN,
+    },
+    ratios: {
+      denseTrainVsTorch: dense.trainSamplesPerSec / torchTrain,
+      sparse90TrainVsDense: sparse90.trainSamplesPerSec / dense.trainSamplesPerSec,
+      sparse90TrainVsTorchDense: sparse90.trainSamplesPerSec / torchTrain,
+      sparse90InferVsDense: sparse90.inferSamplesPerSec / dense.inferSamplesPerSec,
+      wasmDenseTrainVsTorch: wasmDense ? wasmDense.trainSamplesPerSec / torchTrain : NaN,
+      denseTrainVsTfjs: dense.trainSamplesPerSec / tfjsDense,
+    },
+    engine, torch, kernels,
   };
   if (json) {
     process.stdout.write(JSON.stringify(result) + "\n");
     return;
   }
-  const f = (x: number) => (Number.isFinite(x) ? Math.round(x).toLocaleString("en-US") : "n/a");
   const r = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : "n/a");
   process.stdout.write([
-    `LeNet-300-100, batch ${BATCH}, SGD+momentum; sparselab on tfjs-${backend.name}; medians of ${REPS}`,
-    `  sparselab dense train      ${f(dense).padStart(8)} samples/s`,
-    `  sparselab 90% ERK train    ${f(sparse90).padStart(8)} samples/s   (${r(sparse90 / dense)} dense)`,
-    `  sparselab dense inference  ${f(denseInfer).padStart(8)} samples/s`,
+    `LeNet-300-100, batch ${BATCH}, SGD + momentum; medians. Fastest sparselab path: ${result.fastestPath}.`,
+    formatEngineBench(engine),
+    `tfjs-${backend.name} dense train: ${Math.round(tfjsDense)} samples/s`,
     "trainSamplesPerSec" in torch
-      ? `  PyTorch ${torch.torch} dense train ${f(torch.trainSamplesPerSec).padStart(8)} samples/s   (sparselab dense ${r(dense / torch.trainSamplesPerSec)}, 90% ${r(sparse90 / torch.trainSamplesPerSec)})`
-      : `  PyTorch: not available (${torch.unavailable})`,
+      ? `PyTorch ${torch.torch} dense: train ${Math.round(torch.trainSamplesPerSec)} samples/s, inference ${Math.round(torch.inferSamplesPerSec)} samples/s`
+      : `PyTorch: not available (${torch.unavailable})`,
+    "ratios: " + Object.entries(result.ratios).map(([k, v]) => `${k} ${r(v)}`).join(", "),
+    ...(kernels ? [formatKernelBench(kernels)] : []),
   ].join("\n") + "\n");
 }
 

@@ -247,9 +247,9 @@ describe("the plan", () => {
     const a = plan.ltsft({ budget: 10 });
     const b = plan.ltsft({ budget: 20 });
     expect(a).not.toBe(b);
-    expect(a.config).toEqual({ budget: 10 });
+    expect(a.config).toEqual({ budget: 10, l1: 0 });
     expect(Object.isFrozen(a) && Object.isFrozen(a.config)).toBe(true);
-    expect(a.toJSON()).toMatchObject({ kind: "finetune", net: pre.family, method: "ltsft", config: { budget: 10 }, task: { classes: [0, 1, 2, 3], sizes: { train: 64 } } });
+    expect(a.toJSON()).toMatchObject({ kind: "finetune", net: pre.family, method: "ltsft", config: { budget: 10, l1: 0 }, task: { classes: [0, 1, 2, 3], sizes: { train: 64 } } });
     expect(plan.s2ft({ heads: 0.5, channels: 0.1 }).config).toMatchObject({ heads: 1, channels: 1, select: "random", train: "output" });
     pre.dispose();
   });

@@ -64,6 +64,8 @@ export interface SaraOptions {
 export interface LtsftOptions {
   /** Body entries to keep: a fraction in (0, 1) of the body's parameters or a whole count. */
   readonly budget: number;
+  /** L1 penalty on the sparse phase's differences (default 0). */
+  readonly l1?: number;
 }
 
 export type MethodConfig<M extends FinetuneMethod> =
@@ -205,10 +207,11 @@ class FinetunePlanImpl implements FinetunePlan {
   ltsft(options: LtsftOptions): MethodPlan<"ltsft"> {
     const call = "ltsft";
     const o = checkPlainObject(call, "options", options);
-    checkKnownKeys(call, "options", o, ["budget"]);
+    checkKnownKeys(call, "options", o, ["budget", "l1"]);
     const body = bodyTensors(this.#props.net).reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0);
     const budget = countOf(call, "budget", o.budget, body, "the body's fine-tunable parameters");
-    return new MethodPlanImpl(this.#props, "ltsft", Object.freeze({ budget }) as MethodConfig<"ltsft">);
+    const l1 = o.l1 === undefined ? 0 : checkNumberIn(call, "l1", o.l1, 0, Infinity, { maxOpen: true });
+    return new MethodPlanImpl(this.#props, "ltsft", Object.freeze({ budget, l1 }) as MethodConfig<"ltsft">);
   }
 }
 

@@ -15,6 +15,12 @@ const MAX_THREADS = 16, MAX_CALLS = 64, MAX_ARGS = 20;
 const RECORDS = SCRATCH + MAX_THREADS; // per call: fn index, argument count, scratch position (-1: none)
 const CTL_INTS = RECORDS + 3 * MAX_CALLS;
 const GEN_MASK = 0x1ffffff; // CLAIM = (gen & GEN_MASK) << 6 | next call
+/**
+ * Contention backoff (as in dsl/native/src/pool.c): when the calling thread spends on average
+ * more than STALL_LIMIT of a job waiting for chunks a worker claimed (the worker was descheduled:
+ * other processes want the cores), the next BACKOFF_JOBS jobs run on the calling thread alone.
+ */
+const STALL_LIMIT = 0.35, BACKOFF_JOBS = 2000;
 
 /** One export call: function name, arguments (numbers), and which argument is the scratch pointer. */
 export interface WasmCall {
@@ -62,6 +68,8 @@ export class WasmPool {
   readonly #exports: Record<string, (...args: number[]) => unknown>;
   readonly #workers: Worker[] = [];
   #gen = 0;
+  #stall = 0;
+  #backoff = 0;
 
   /** `workers` helper threads besides the calling one; `exports` is the calling thread's instance. */
   constructor(module: WebAssembly.Module, memory: WebAssembly.Memory, exports: Record<string, unknown>, workers: number) {
@@ -89,6 +97,12 @@ export class WasmPool {
   run(calls: readonly WasmCall[]): void {
     const ctl = this.#ctl;
     if (calls.length > MAX_CALLS) throw new Error(`WasmPool.run: at most ${MAX_CALLS} calls`);
+    if (this.#backoff > 0) {
+      this.#backoff--;
+      for (const call of calls) this.#call(call);
+      return;
+    }
+    const t0 = performance.now();
     calls.forEach((call, i) => {
       const fn = this.#fnames.indexOf(call.fn);
       if (fn < 0 || call.args.length > MAX_ARGS) throw new Error(`WasmPool.run: bad call ${call.fn}`);
@@ -108,14 +122,25 @@ export class WasmPool {
       const c = Atomics.load(ctl, CLAIM);
       if ((c & 63) >= calls.length) break;
       if (Atomics.compareExchange(ctl, CLAIM, c, c + 1) !== c) continue;
-      const call = calls[c & 63];
-      const args = call.scratchAt === undefined ? call.args : call.args.map((a, i) => (i === call.scratchAt ? ctl[SCRATCH] : a));
-      this.#exports[call.fn](...args);
+      this.#call(calls[c & 63]);
       Atomics.add(ctl, DONE, 1);
     }
+    const t1 = performance.now();
     for (let spins = 0; Atomics.load(ctl, DONE) < calls.length; spins++) {
       if (spins > 2000) Atomics.wait(ctl, DONE, Atomics.load(ctl, DONE), 1);
     }
+    const t2 = performance.now();
+    this.#stall = 0.9 * this.#stall + 0.1 * (t2 > t0 ? (t2 - t1) / (t2 - t0) : 0);
+    if (this.#stall > STALL_LIMIT) {
+      this.#backoff = BACKOFF_JOBS;
+      this.#stall = 0;
+    }
+  }
+
+  /** One call on this thread, with this thread's scratch pointer. */
+  #call(call: WasmCall): void {
+    const args = call.scratchAt === undefined ? call.args : call.args.map((a, i) => (i === call.scratchAt ? this.#ctl[SCRATCH] : a));
+    this.#exports[call.fn](...args);
   }
 
   dispose(): void {

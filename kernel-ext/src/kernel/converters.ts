@@ -1,6 +1,7 @@
 import { createConverter, type Converter, type Diagnostic } from "tslab/dist/converter.js";
 import type { ConverterSet } from "tslab/dist/executor.js";
 import { expandShorthandProperties } from "./shorthand.js";
+import { guardFileWatchers } from "./watch-guard.js";
 
 /** What converting the running cell reported; tslab's executor keeps this to itself. */
 export interface Conversion {
@@ -27,6 +28,7 @@ export class ObservedConverters implements ConverterSet {
 
   get node(): Converter {
     if (!this.#node) {
+      guardFileWatchers();
       const converter = createConverter({ isJS: false, isBrowser: false });
       const convert = converter.convert.bind(converter);
       converter.convert = (prevDecl, src) => {

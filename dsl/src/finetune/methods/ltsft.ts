@@ -18,6 +18,11 @@ import { fitSteps, optimizerStateBytes } from "../train.js";
 export interface LtsftConfig {
   /** Body entries to keep: an exact count (resolved from a fraction by the plan). */
   readonly budget: number;
+  /**
+   * L1 penalty l1·Σ|Δ| on the sparse phase's differences (the paper regularises the difference
+   * towards θ₀ to keep deltas small and composable); 0 disables it.
+   */
+  readonly l1: number;
 }
 
 export async function runLtsft(ctx: MethodContext, config: LtsftConfig): Promise<MethodOutcome> {
@@ -65,10 +70,18 @@ export async function runLtsft(ctx: MethodContext, config: LtsftConfig): Promise
     const fit2 = await fitSteps({
       forward: (x) => pre.apply(x, paramsWith(pre, new Map<string, tf.Tensor>([...entries.map((e) => [e.name, e.weight()] as const), ...head]))),
       variables, task: ctx.task, train, optimizer, onStep: stepReporter(ctx, "ltsft", "sparse"),
+      adjust: config.l1 > 0 ? (grads) => {
+        for (const e of entries) {
+          const g = grads.get(e.name)!;
+          grads.set(e.name, tf.tidy(() => tf.add(g, tf.mul(tf.sign(e.values), config.l1))));
+          g.dispose();
+        }
+        return grads;
+      } : undefined,
     });
     const sparseBytes = optimizerStateBytes(optimizer, variables.keys());
     const bodyDelta = SparseDelta.from(pre.family, entries.map((e): [string, TensorDelta] => [e.name, { shape: e.shape, indices: e.indices, values: e.read() }]));
-    const delta = bodyDelta.add(headDelta(ctx, head)).withMeta({ method: "ltsft", budget: config.budget });
+    const delta = bodyDelta.add(headDelta(ctx, head)).withMeta({ method: "ltsft", ...config });
     return {
       delta,
       trainableParameters: Math.max(sizeOf(variables), bodySize + sizeOf(head)),
