@@ -1,29 +1,10 @@
-import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { cli, scratchDir } from "./support/cli.js";
 
 // `sparselab train` with dynamic sparse training (the built CLI: `npm run build` first).
-const MAIN = fileURLToPath(new URL("../dsl/dist/cli/main.js", import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), "sparselab-dst-cli-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-interface Outcome {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function cli(args: string[]): Promise<Outcome> {
-  const { SPARSELAB_BACKEND: _, ...env } = process.env;
-  return new Promise((resolve) => {
-    execFile(process.execPath, [MAIN, ...args], { env, timeout: 120_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === "number" ? error.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
+const dir = scratchDir("sparselab-dst-cli-");
 
 async function json(args: string[]): Promise<Summary> {
   const { code, stdout, stderr } = await cli(args);

@@ -171,6 +171,7 @@ describe("SaRA", () => {
     expect(() => plan.sara({ threshold: -1e-3 })).toThrow(/^sara\(threshold\): expected a positive number, received -0\.001$/);
     expect(() => plan.sara({ threshold: 0.01, reselectAt: 0 })).toThrow(/^sara\(reselectAt\): expected a number in \(0, 1\], received 0$/);
     expect(() => plan.sara({ threshold: 0.01, lambda: -1 })).toThrow(/^sara\(lambda\): expected a number in \[0, Infinity\), received -1$/);
+    expect(() => plan.sara({ threshold: 0.01, svdEvery: 0 })).toThrow(/^sara\(svdEvery\): expected a positive integer, received 0$/);
     return expect(plan.sara({ threshold: 1e-12 }).run()).rejects.toThrow(/^sara\(threshold\): expected a threshold above the smallest body \|w\| \(.*\), received 1e-12: no entry is below it$/);
   });
 });
@@ -202,6 +203,7 @@ describe("LT-SFT", () => {
       .toThrow(new RegExp(`^ltsft\\(budget\\): expected a fraction in \\(0, 1\\) or a whole count in \\[1, ${body}\\] \\(the body's fine-tunable parameters\\), received ${body + 1}$`));
     expect(() => pre.finetune(train).ltsft({ budget: 0 })).toThrow(/^ltsft\(budget\): expected a fraction in \(0, 1\)/);
     expect(() => pre.finetune(train).ltsft({ budget: 2.5 })).toThrow(/received 2\.5$/);
+    expect(() => pre.finetune(train).ltsft({ budget: 10, l1: -1 })).toThrow(/^ltsft\(l1\): expected a number in \[0, Infinity\), received -1$/);
     pre.dispose();
   });
 });
