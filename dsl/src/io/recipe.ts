@@ -43,29 +43,28 @@ function validateData(value: unknown, call: string): DatasetSpec {
   return o as unknown as DatasetSpec;
 }
 
+/** The keys of each net kind's spec, as a recipe holds them. */
+const NET_KEYS = {
+  mlp: ["kind", "sizes", "seed"],
+  conv: ["kind", "input", "convs", "dense", "seed"],
+  vit: ["kind", "input", "patch", "dim", "heads", "mlp", "depth", "classes", "seed"],
+} as const;
+
 function validateNet(value: unknown, call: string): NetSpec {
   const o = checkPlainObject(call, "net", value);
-  const kind = checkOneOf(call, "net.kind", o.kind, ["mlp", "conv"]);
+  const kind = checkOneOf(call, "net.kind", o.kind, Object.keys(NET_KEYS) as (keyof typeof NET_KEYS)[]);
   const seed = checkNonNegativeInt(call, "net.seed", o.seed);
-  checkKnownKeys(call, "net", o, kind === "mlp" ? ["kind", "sizes", "seed"] : ["kind", "input", "convs", "dense", "seed"]);
-  // Layer sizes are JSON numbers ("300" would pass the text parser below).
-  for (const key of kind === "mlp" ? ["sizes"] : ["input", "convs", "dense"]) {
-    const sizes = o[key];
-    const size = (v: unknown) => typeof v === "number" && Number.isInteger(v) && v > 0;
-    if (Array.isArray(sizes) && !sizes.every((v) => size(v) || (key === "convs" && v === "pool"))) {
-      throw argError(call, `net.${key}`, key === "convs" ? 'positive integers and "pool"' : "positive integers", sizes);
+  checkKnownKeys(call, "net", o, NET_KEYS[kind]);
+  // Sizes are JSON numbers ("300" would pass the text parser below).
+  const size = (v: unknown) => typeof v === "number" && Number.isInteger(v) && v > 0;
+  for (const key of NET_KEYS[kind].filter((k) => k !== "kind" && k !== "seed")) {
+    const values = Array.isArray(o[key]) ? (o[key] as unknown[]) : [o[key]];
+    if (!values.every((v) => size(v) || (key === "convs" && v === "pool"))) {
+      throw argError(call, `net.${key}`, key === "convs" ? 'positive integers and "pool"' : "positive integers", o[key]);
     }
   }
-  // The text form has one parser with all the checks; round-trip through it.
-  const text = o.kind === "mlp" && Array.isArray(o.sizes)
-    ? `mlp:${o.sizes.join("-")}`
-    : o.kind === "conv" && Array.isArray(o.input) && Array.isArray(o.convs) && Array.isArray(o.dense)
-      ? `conv:${o.input.join("x")}:${o.convs.join("-")}/${o.dense.join("-")}`
-      : undefined;
-  if (text === undefined) throw argError(call, "net", 'an object like { "kind": "mlp", "sizes": [784, 300, 100, 10], "seed": 1 }', value);
-  const spec = parseNetSpec(text, seed, call);
-  if (netSpecToString(spec) !== text) throw argError(call, "net", "integer layer sizes", value);
-  return spec;
+  // The text form has one parser with all the structural checks; round-trip through it.
+  return parseNetSpec(netSpecToString(o as unknown as NetSpec), seed, call);
 }
 
 /** Checks a recipe read from JSON; unknown keys and wrong types are errors naming the key and value. */

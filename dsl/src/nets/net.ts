@@ -48,7 +48,10 @@ export class Net {
       if (values.length !== size) {
         throw new SparselabError(`Net(weights): parameter ${p.name} needs ${size} values for shape [${p.shape}], received ${values.length}`);
       }
-      params.set(p.name, tf.variable(tf.tensor(values, p.shape, "float32"), true, `${p.name}#${nextId++}`));
+      // The variable shares the initial tensor's data (reference-counted): drop our handle to it.
+      const initial = tf.tensor(values, p.shape, "float32");
+      params.set(p.name, tf.variable(initial, true, `${p.name}#${nextId++}`));
+      initial.dispose();
       if (p.prunable) prunable.push({ name: p.name, shape: [...p.shape], kind: p.prunable });
     }
     this.params = params;
@@ -89,7 +92,9 @@ export class Net {
     for (const [name, variable] of this.params) {
       const values = weights.get(name);
       if (!values) throw new SparselabError(`Net.load(weights): missing parameter ${name}`);
-      variable.assign(tf.tensor(values, variable.shape, "float32"));
+      const next = tf.tensor(values, variable.shape, "float32");
+      variable.assign(next);
+      next.dispose();
     }
   }
 
