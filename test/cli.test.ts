@@ -1,20 +1,10 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { cli, scratchDir } from "./support/cli.js";
+import { cli, scratchDir, expectOneLineError } from "./support/cli.js";
 
 const dir = scratchDir("sparselab-cli-");
 
-/** A failed command: non-zero exit, nothing on stdout, exactly one line on stderr. */
-async function expectOneLineError(args: string[], message: RegExp): Promise<void> {
-  const { code, stdout, stderr } = await cli(args);
-  expect(code, stderr).not.toBe(0);
-  expect(stdout).toBe("");
-  const lines = stderr.split("\n").filter((l) => l !== "");
-  expect(lines, stderr).toHaveLength(1);
-  expect(stderr).toBe(lines[0] + "\n");
-  expect(lines[0]).toMatch(message);
-}
 
 const LENET = "mlp:784-300-100-10";
 const TOTALS = [784 * 300, 300 * 100, 100 * 10];

@@ -1,26 +1,13 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { cli, scratchDir } from "./support/cli.js";
+import { cli, scratchDir, cliJson, expectOneLineError } from "./support/cli.js";
 
 // `sparselab train` with dynamic sparse training (the built CLI: `npm run build` first).
 const dir = scratchDir("sparselab-dst-cli-");
 
-async function json(args: string[]): Promise<Summary> {
-  const { code, stdout, stderr } = await cli(args);
-  expect(code, stderr).toBe(0);
-  return JSON.parse(stdout) as Summary;
-}
+const json = (args: string[]) => cliJson<Summary>(args);
 
-/** A failed command: non-zero exit, nothing on stdout, exactly one line on stderr. */
-async function expectOneLineError(args: string[], message: RegExp): Promise<void> {
-  const { code, stdout, stderr } = await cli(args);
-  expect(code, stderr).not.toBe(0);
-  expect(stdout).toBe("");
-  const lines = stderr.split("\n").filter((l) => l !== "");
-  expect(lines, stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(message);
-}
 
 interface Layer { name: string; total: number; kept: number; density: number; dropped: number; grown: number }
 interface Summary { explorationRate: number; steps: number; overall: { total: number; kept: number; density: number }; layers: Layer[]; testAccuracy: number }

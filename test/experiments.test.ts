@@ -2,25 +2,12 @@ import { spawn } from "node:child_process";
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { cli, MAIN, scratchDir } from "./support/cli.js";
+import { cli, MAIN, scratchDir, cliJson, expectOneLineError } from "./support/cli.js";
 
 // `sparselab train --lottery / --soup` (the built CLI: `npm run build` first).
 const dir = scratchDir("sparselab-experiments-");
 
-async function json(args: string[]): Promise<Record<string, any>> {
-  const { code, stdout, stderr } = await cli(args);
-  expect(code, stderr).toBe(0);
-  return JSON.parse(stdout);
-}
-
-async function expectOneLineError(args: string[], message: RegExp): Promise<void> {
-  const { code, stdout, stderr } = await cli(args);
-  expect(code, stderr).not.toBe(0);
-  expect(stdout).toBe("");
-  const lines = stderr.split("\n").filter((l) => l !== "");
-  expect(lines, stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(message);
-}
+const json = (args: string[]) => cliJson<Record<string, any>>(args);
 
 const TINY = ["--net", "mlp:784-16-10", "--data", "synthetic", "--epochs", "2", "--batch-size", "64"];
 /** Drops the wall-clock field, the one thing a resumed run may legitimately report differently. */
