@@ -6,6 +6,12 @@ export default defineConfig({
     // tfjs work is CPU-bound and the machine has 2 cores: more workers only thrash.
     maxWorkers: 2,
     testTimeout: 60_000,
-    typecheck: { enabled: true, include: ["dsl/src/**/*.test-d.ts"], tsconfig: "dsl/tsconfig.typecheck.json" },
+    typecheck: {
+      enabled: true,
+      include: ["dsl/src/**/*.test-d.ts"],
+      tsconfig: "dsl/tsconfig.typecheck.json",
+      // The project's TypeScript: tslab's 5.0 also installs a `tsc` and wins node_modules/.bin.
+      checker: "node_modules/typescript/bin/tsc",
+    },
   },
 });

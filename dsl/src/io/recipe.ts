@@ -57,7 +57,8 @@ function validateNet(value: unknown, call: string): NetSpec {
   checkKnownKeys(call, "net", o, NET_KEYS[kind]);
   // Sizes are JSON numbers ("300" would pass the text parser below).
   const size = (v: unknown) => typeof v === "number" && Number.isInteger(v) && v > 0;
-  for (const key of NET_KEYS[kind].filter((k) => k !== "kind" && k !== "seed")) {
+  const keys: readonly string[] = NET_KEYS[kind];
+  for (const key of keys.filter((k) => k !== "kind" && k !== "seed")) {
     const values = Array.isArray(o[key]) ? (o[key] as unknown[]) : [o[key]];
     if (!values.every((v) => size(v) || (key === "convs" && v === "pool"))) {
       throw argError(call, `net.${key}`, key === "convs" ? 'positive integers and "pool"' : "positive integers", o[key]);
