@@ -17,9 +17,8 @@
  * A decoder recounts and refuses indices out of range, unsorted or repeated: a checksum over the
  * encoder's own output could not catch an encoder bug.
  */
-import { readFile } from "node:fs/promises";
 import { argError, describeValue, SparselabError } from "../errors.js";
-import { writeFileAtomic } from "../io/atomic.js";
+import { checkFilePath, loadBytes, saveBytes } from "../io/atomic.js";
 import { crc32 } from "../masks/crc32.js";
 import { Mask, MaskSet } from "../masks/index.js";
 import { formatShape, shapeSize } from "../masks/shape.js";
@@ -292,23 +291,12 @@ export class SparseDelta {
 
   /** Writes the delta atomically (temp file, fsync, rename) in the `.sldelta` format. */
   async save(path: string): Promise<void> {
-    if (typeof path !== "string" || path === "") throw argError("SparseDelta.save", "path", "a file path", path);
-    const bytes = this.encode();
-    try {
-      await writeFileAtomic(path, bytes);
-    } catch (error) {
-      throw new SparselabError(`SparseDelta.save(path): expected a writable file path, received ${JSON.stringify(path)} (${(error as Error).message})`, { cause: error });
-    }
+    checkFilePath("SparseDelta.save", path);
+    await saveBytes("SparseDelta.save", path, this.encode());
   }
 
   static async load(path: string): Promise<SparseDelta> {
-    if (typeof path !== "string" || path === "") throw argError("SparseDelta.load", "path", "a file path", path);
-    let bytes: Uint8Array;
-    try {
-      bytes = await readFile(path);
-    } catch (error) {
-      throw new SparselabError(`SparseDelta.load(path): expected a readable file, received ${JSON.stringify(path)} (${(error as Error).message})`, { cause: error });
-    }
+    const bytes = await loadBytes("SparseDelta.load", path);
     return SparseDelta.decode(bytes, `SparseDelta.load(${JSON.stringify(path)})`);
   }
 

@@ -12,12 +12,11 @@
  * | M    | the masks in the `.slmask` format (M = header.maskBytes)                        |
  * | 4    | CRC-32 of every byte before it                                                 |
  */
-import { readFile } from "node:fs/promises";
 import { argError, SparselabError } from "../errors.js";
 import { decodeMaskSet, encodeMaskSet, MaskSet } from "../masks/index.js";
 import { crc32 } from "../masks/crc32.js";
 import { buildNet, Net, type NetSpec } from "../nets/index.js";
-import { writeFileAtomic } from "./atomic.js";
+import { checkFilePath, loadBytes, saveBytes } from "./atomic.js";
 
 const MAGIC = "SLCKPT";
 const VERSION = 1;
@@ -86,23 +85,12 @@ export function decodeCheckpoint(bytes: Uint8Array, source = "decodeCheckpoint(b
 
 /** Writes a checkpoint atomically (temp file + fsync + rename): an interrupted save never leaves half a file. */
 export async function saveCheckpoint(path: string, net: Net, masks: MaskSet, meta: Record<string, unknown> = {}): Promise<void> {
-  if (typeof path !== "string" || path === "") throw argError("saveCheckpoint", "path", "a file path", path);
+  checkFilePath("saveCheckpoint", path);
   if (!(net instanceof Net)) throw argError("saveCheckpoint", "net", "a sparselab Net", net);
-  const bytes = encodeCheckpoint(net, masks, meta);
-  try {
-    await writeFileAtomic(path, bytes);
-  } catch (error) {
-    throw new SparselabError(`saveCheckpoint(path): expected a writable file path, received ${JSON.stringify(path)} (${(error as Error).message})`, { cause: error });
-  }
+  await saveBytes("saveCheckpoint", path, encodeCheckpoint(net, masks, meta));
 }
 
 export async function loadCheckpoint(path: string): Promise<Checkpoint> {
-  if (typeof path !== "string" || path === "") throw argError("loadCheckpoint", "path", "a file path", path);
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (error) {
-    throw new SparselabError(`loadCheckpoint(path): expected a readable file, received ${JSON.stringify(path)} (${(error as Error).message})`, { cause: error });
-  }
+  const bytes = await loadBytes("loadCheckpoint", path);
   return decodeCheckpoint(bytes, `loadCheckpoint(${JSON.stringify(path)})`);
 }
