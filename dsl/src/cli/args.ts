@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { argError } from "../errors.js";
 
@@ -20,4 +21,19 @@ export function numberFlag(command: string, flag: string, value: string | undefi
   const n = Number(value);
   if (value.trim() === "" || !Number.isFinite(n)) throw argError(`sparselab ${command}`, `--${flag}`, "a number", value);
   return n;
+}
+
+/** A recipe file's JSON; unreadable files and bad JSON are errors naming the file. */
+export function readJson(command: string, path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw argError(`sparselab ${command}`, "RECIPE", `a readable JSON file (${(error as NodeJS.ErrnoException).code})`, path);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw argError(`sparselab ${command}`, "RECIPE", `valid JSON (${(error as Error).message})`, path);
+  }
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { createRequire } from "node:module";
 import { densityCommand } from "./density.js";
+import { finetuneCommand } from "./finetune.js";
 import { trainCommand } from "./train.js";
 
 const USAGE = `usage: sparselab <command> [options]
@@ -12,6 +13,10 @@ const USAGE = `usage: sparselab <command> [options]
         [--layer-rate NAME=R]… [--eval-every N] [--runs DIR] [--json]     lottery tickets (IMP), resumable
   train --soup INGREDIENTS --phases P --merge uniform|greedy --sparsity GOAL [--vary seed|lr|weight-decay|epochs]
         [--values a,b,…] [--pretrain EPOCHS] [--no-baseline] [--runs DIR] [--json]   sparse model soups, resumable
+  finetune RECIPE.json [--base CKPT.slckpt] [--delta OUT.sldelta] [--json]  fine-tune a pretrained net (default: the shipped ViT)
+  finetune --method full|lora|s2ft|sara|ltsft [--config JSON] [--task new-classes|shifted|transfer|source] [--domain inverted|rotated]
+        [--data auto|full|embedded] [--train-per-class N] [--test-per-class N] [--steps N] [--batch-size B] [--lr LR] [--seed S]
+        [--print-recipe] [--delta OUT] [--json]
   run NOTEBOOK… [--fast] [--param k=v]… [--out DIR] [--timeout S]       (needs @sparselab/kernel)
   kernel install [--prefix P] [--user]                                   (needs @sparselab/kernel)`;
 
@@ -36,6 +41,9 @@ async function main(argv: string[]): Promise<number> {
     case "train":
       process.stdout.write((await trainCommand(rest, (line) => process.stderr.write(line + "\n"))) + "\n");
       return 0;
+    case "finetune":
+      process.stdout.write((await finetuneCommand(rest, (line) => process.stderr.write(line + "\n"))) + "\n");
+      return 0;
     case "run":
     case "kernel":
       return kernelCommand(argv);
@@ -45,7 +53,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(USAGE + "\n");
       return 0;
     default:
-      process.stderr.write(`sparselab(command): expected one of density | train | run | kernel, received ${JSON.stringify(command)}\n`);
+      process.stderr.write(`sparselab(command): expected one of density | train | finetune | run | kernel, received ${JSON.stringify(command)}\n`);
       return 2;
   }
 }

@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { experiment, plan } from "../builder/impl.js";
 import type { ExperimentEvent } from "../experiments/events.js";
 import type { LotteryResult, SoupResult } from "../experiments/result.js";
@@ -8,7 +7,7 @@ import type { RunEvent } from "../train/events.js";
 import { argError } from "../errors.js";
 import { RECIPE_VERSION, type Recipe } from "../io/recipe.js";
 import { parseNetSpec } from "../nets/index.js";
-import { numberFlag, parseFlags, type Flags } from "./args.js";
+import { numberFlag, parseFlags, readJson, type Flags } from "./args.js";
 import type { BackendName } from "../backend/index.js";
 
 const FLAGS = {
@@ -166,20 +165,6 @@ function lotteryFromFlags(values: Values, num: (flag: keyof typeof FLAGS) => num
   };
 }
 
-function readRecipe(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (error) {
-    throw argError("sparselab train", "RECIPE", `a readable JSON file (${(error as NodeJS.ErrnoException).code})`, path);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw argError("sparselab train", "RECIPE", `valid JSON (${(error as Error).message})`, path);
-  }
-}
-
 /** Runs a recipe (a file, or one built from flags) and reports its metrics and densities. */
 export async function trainCommand(argv: string[], progress: (line: string) => void): Promise<string> {
   const { values, positionals } = parseFlags("train", argv, FLAGS);
@@ -188,7 +173,7 @@ export async function trainCommand(argv: string[], progress: (line: string) => v
   if (positionals.length === 1 && recipeFlags.length > 0) {
     throw argError("sparselab train", `--${recipeFlags[0]}`, "no recipe flags alongside a RECIPE file (edit the file instead)", values[recipeFlags[0] as keyof Values]);
   }
-  const source = positionals.length === 1 ? readRecipe(positionals[0]) : recipeFromFlags(values);
+  const source = positionals.length === 1 ? readJson("train", positionals[0]) : recipeFromFlags(values);
   if (typeof source === "object" && source !== null && ("lottery" in source || "soup" in source)) {
     return experimentCommand(source, values, progress);
   }

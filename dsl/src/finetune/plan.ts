@@ -88,11 +88,15 @@ export interface FinetunePlan {
   ltsft(options: LtsftOptions): MethodPlan<"ltsft">;
 }
 
+/** A fine-tuning plan as JSON: `sl.finetune.fromRecipe` and `sparselab finetune` run it again. */
 export interface FinetuneRecipe {
   readonly kind: "finetune";
+  /** The base net's family, seed and weights (`Net.fingerprint()`). */
   readonly net: string;
   readonly seed: number;
+  readonly base: string;
   readonly task: TaskDescription;
+  readonly evaluate?: Readonly<Record<string, TaskDescription>>;
   readonly train: FinetuneTrain;
   readonly method: FinetuneMethod;
   readonly config: Readonly<Record<string, unknown>>;
@@ -228,8 +232,13 @@ class MethodPlanImpl<M extends FinetuneMethod> implements MethodPlan<M> {
   }
 
   toJSON(): FinetuneRecipe {
-    const { net, task, train } = this.#props;
-    return { kind: "finetune", net: net.family, seed: net.spec.seed, task: describeTask(task), train, method: this.method, config: { ...this.config } };
+    const { net, task, train, evaluate } = this.#props;
+    const extra = Object.entries(evaluate);
+    return {
+      kind: "finetune", net: net.family, seed: net.spec.seed, base: net.fingerprint(), task: describeTask(task),
+      ...(extra.length > 0 && { evaluate: Object.fromEntries(extra.map(([name, t]) => [name, describeTask(t)])) }),
+      train, method: this.method, config: { ...this.config },
+    };
   }
 
   async run(options: FinetuneRunOptions = {}): Promise<FinetuneResult<M>> {
@@ -237,6 +246,7 @@ class MethodPlanImpl<M extends FinetuneMethod> implements MethodPlan<M> {
     checkKnownKeys("run", "options", o, ["onEvent"]);
     await useBackend();
     const { net, task, train, evaluate } = this.#props;
+    const recipe = this.toJSON();
     const started = Date.now();
     const ctx: MethodContext = { pre: net, task, train, onEvent: options.onEvent };
     options.onEvent?.({ type: "start", method: this.method, totalSteps: this.method === "ltsft" ? 2 * train.steps : train.steps });
@@ -250,7 +260,7 @@ class MethodPlanImpl<M extends FinetuneMethod> implements MethodPlan<M> {
       const evaluations = Object.fromEntries(Object.entries(evaluate).map(([name, t]) => [name, evaluateTask(forward, t, t.test, train.evalLimit)]));
       const metrics: FinetuneMetrics = Object.freeze({ testAccuracy: test.accuracy, testLoss: test.loss, valAccuracy: val.accuracy, evaluations });
       options.onEvent?.({ type: "end", method: this.method, testAccuracy: test.accuracy });
-      return new FinetuneResult<M>({ method: this.method, config: this.config, recipe: this.toJSON(), pre: net, outcome, metrics, trainSeconds, seconds: (Date.now() - started) / 1000 });
+      return new FinetuneResult<M>({ method: this.method, config: this.config, recipe, pre: net, outcome, metrics, trainSeconds, seconds: (Date.now() - started) / 1000 });
     } finally {
       tuned.dispose();
     }

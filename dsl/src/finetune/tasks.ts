@@ -4,7 +4,7 @@
  * taken over its own classes only (the other logits are masked out), so two tasks on disjoint
  * classes touch disjoint columns of the classifier head.
  */
-import { fashionMnist, Rng, selectExamples, type Dataset, type FashionMnistOptions, type Split } from "@sparselab/datasets";
+import { fashionMnist, loadDataset, Rng, selectExamples, type Dataset, type DatasetSpec, type FashionMnistOptions, type Split } from "@sparselab/datasets";
 import { argError } from "../errors.js";
 import { checkKnownKeys, checkNonNegativeInt, checkOneOf, checkPlainObject, checkPositiveInt } from "../validate.js";
 
@@ -24,6 +24,17 @@ export interface Task {
   readonly train: Split;
   readonly validation: Split;
   readonly test: Split;
+  /** Where the examples came from (set by `task`): what a recipe needs to rebuild the task. */
+  readonly origin?: TaskOrigin;
+}
+
+/** The dataset and example choice behind a task: `rebuildTask` reloads the same examples from it. */
+export interface TaskOrigin {
+  /** The dataset's resolved spec (`pixels: "unit"`). */
+  readonly data: DatasetSpec;
+  readonly trainPerClass?: number;
+  readonly testPerClass?: number;
+  readonly seed: number;
 }
 
 /** How a task is described in a plan's JSON (its examples are not part of it). */
@@ -32,10 +43,35 @@ export interface TaskDescription {
   readonly classes: readonly number[];
   readonly domain: Domain;
   readonly sizes: { readonly train: number; readonly validation: number; readonly test: number };
+  readonly origin?: TaskOrigin;
 }
 
 export function describeTask(task: Task): TaskDescription {
-  return { name: task.name, classes: [...task.classes], domain: task.domain, sizes: { train: task.train.size, validation: task.validation.size, test: task.test.size } };
+  return {
+    name: task.name, classes: [...task.classes], domain: task.domain,
+    sizes: { train: task.train.size, validation: task.validation.size, test: task.test.size },
+    ...(task.origin && { origin: task.origin }),
+  };
+}
+
+/**
+ * The task a description names, with the same examples: reloads its dataset and repeats the
+ * choice. The sizes are checked, so a different copy of the data is an error, not a silent change.
+ */
+export async function rebuildTask(value: unknown, call = "rebuildTask", arg = "task"): Promise<Task> {
+  const d = checkPlainObject(call, arg, value);
+  checkKnownKeys(call, arg, d, ["name", "classes", "domain", "sizes", "origin"]);
+  if (d.origin === undefined) throw argError(call, `${arg}.origin`, "the dataset the task came from (tasks made by sl.finetune.task or fashionTasks record it)", d.origin);
+  const origin = checkPlainObject(call, `${arg}.origin`, d.origin);
+  checkKnownKeys(call, `${arg}.origin`, origin, ["data", "trainPerClass", "testPerClass", "seed"]);
+  const data = await loadDataset(checkPlainObject(call, `${arg}.origin.data`, origin.data) as unknown as DatasetSpec);
+  const rebuilt = task(data, {
+    name: typeof d.name === "string" ? d.name : undefined, classes: d.classes as number[], domain: d.domain as Domain,
+    trainPerClass: origin.trainPerClass as number | undefined, testPerClass: origin.testPerClass as number | undefined, seed: origin.seed as number,
+  });
+  const sizes = describeTask(rebuilt).sizes;
+  if (JSON.stringify(sizes) !== JSON.stringify(d.sizes)) throw argError(call, `${arg}.sizes`, JSON.stringify(sizes) + " (what its data gives here)", d.sizes);
+  return rebuilt;
 }
 
 /**
@@ -129,6 +165,7 @@ export function task(data: Dataset, options: TaskOptions): Task {
     train: make(data.train, trainPerClass, "train"),
     validation: make(data.validation, testPerClass, "validation"),
     test: make(data.test, testPerClass, "test"),
+    origin: Object.freeze({ data: data.spec, ...(trainPerClass !== undefined && { trainPerClass }), ...(testPerClass !== undefined && { testPerClass }), seed }),
   });
 }
 

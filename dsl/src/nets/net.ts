@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "@sparselab/datasets";
 import { SparselabError } from "../errors.js";
@@ -96,6 +97,16 @@ export class Net {
       variable.assign(next);
       next.dispose();
     }
+  }
+
+  /** SHA-256 (hex) of the parameter names, shapes and current values: which weights a recipe started from. */
+  fingerprint(): string {
+    const hash = createHash("sha256");
+    for (const [name, v] of this.params) {
+      const values = v.dataSync() as Float32Array;
+      hash.update(`${name}[${v.shape}]`).update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+    }
+    return hash.digest("hex");
   }
 
   /** An independent copy with the same spec and current weights. */
