@@ -4,7 +4,7 @@ import { useBackend } from "../backend/index.js";
 import { sparsify } from "../builder/impl.js";
 import { magnitudeScores } from "../criteria/index.js";
 import type { MaskSet } from "../masks/index.js";
-import { mlp, type Net } from "../nets/index.js";
+import { conv2, mlp, type Net } from "../nets/index.js";
 import type { RunEvent } from "../train/events.js";
 import { trainMasked } from "../train/loop.js";
 import { sgd } from "../train/optimizers.js";
@@ -59,11 +59,23 @@ describe("nm(): spec", () => {
 
   it("M must divide every kernel's input axis: the error names the tensor and its dimension", () => {
     const net = mlp([10, 8, 4], { seed: 1 });
-    expect(() => nmMasks(net.prunable, magnitudeScores(net), { n: 2, m: 4 })).toThrow(/^nm\(m\): expected a divisor of fc1\.kernel's input dimension 10, received 4$/);
+    expect(() => nmMasks(net.prunable, magnitudeScores(net), { n: 2, m: 4 })).toThrow(/^nm\(m\): expected a divisor of fc1\.kernel's input dimension 10 \(or keep it dense: options\.dense = \["fc1\.kernel"\]\), received 4$/);
     const ok = mlp([12, 8, 4], { seed: 1 });
-    expect(() => nmMasks(ok.prunable, magnitudeScores(ok), { n: 2, m: 3 })).toThrow(/^nm\(m\): expected a divisor of fc2\.kernel's input dimension 8, received 3$/);
+    expect(() => nmMasks(ok.prunable, magnitudeScores(ok), { n: 2, m: 3 })).toThrow(/^nm\(m\): expected a divisor of fc2\.kernel's input dimension 8 .*, received 3$/);
     net.dispose();
     ok.dispose();
+  });
+
+  it("options.dense keeps the named kernels dense (a conv with 1 input channel) and N:M elsewhere; unknown names are errors", () => {
+    const net = conv2({ width: 0.25, seed: 1 });
+    expect(() => nmMasks(net.prunable, magnitudeScores(net), { n: 2, m: 4 })).toThrow(/conv1\.kernel's input dimension 1 \(or keep it dense/);
+    const masks = nmMasks(net.prunable, magnitudeScores(net), nm(2, 4, { dense: ["conv1.kernel"] }));
+    expect(masks.get("conv1.kernel").density).toBe(1);
+    for (const name of ["conv2.kernel", "fc1.kernel", "fc2.kernel", "fc3.kernel"]) expect(masks.get(name).density, name).toBe(0.5);
+    expect(() => nmMasks(net.prunable, magnitudeScores(net), { n: 2, m: 4, dense: ["conv9.kernel"] })).toThrow(/^nm\(options\.dense\): expected names among conv1\.kernel, .*received "conv9\.kernel"$/);
+    expect(() => nm(2, 4, { dense: "conv1.kernel" as never })).toThrow(/^nm\(dense\): expected distinct kernel names/);
+    expect(validateNm(JSON.parse(JSON.stringify(nm(2, 4, { dense: ["conv1.kernel"] }))))).toEqual(nm(2, 4, { dense: ["conv1.kernel"] }));
+    net.dispose();
   });
 });
 
@@ -174,6 +186,6 @@ describe("N:M in the training loop", () => {
     expect(result.recipe.nm).toEqual(nm(2, 4, { variant: "decay" }));
     result.net.dispose();
     expect(() => sparsify(mlp([16, 8, 4])).nm(5, 4)).toThrow(/^nm\(n\): expected at most m \(4\), received 5$/);
-    await expect(sparsify(mlp([16, 6, 4], { seed: 1 })).nm(2, 4).train(t).run()).rejects.toThrow(/^nm\(m\): expected a divisor of fc2\.kernel's input dimension 6, received 4$/);
+    await expect(sparsify(mlp([16, 6, 4], { seed: 1 })).nm(2, 4).train(t).run()).rejects.toThrow(/^nm\(m\): expected a divisor of fc2\.kernel's input dimension 6 .*, received 4$/);
   });
 });

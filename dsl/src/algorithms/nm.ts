@@ -1,6 +1,6 @@
 import { magnitudeScores } from "../criteria/index.js";
 import { argError } from "../errors.js";
-import { MaskSet, nmMask } from "../masks/index.js";
+import { Mask, MaskSet, nmMask } from "../masks/index.js";
 import type { PrunableTensor } from "../nets/index.js";
 import { checkKnownKeys, checkNumberIn, checkOneOf, checkPlainObject, checkPositiveInt } from "../validate.js";
 import type { MaskChange, SparsityAlgorithm, UpdateContext } from "./base.js";
@@ -24,9 +24,11 @@ export interface NmSpec {
   /** Decay: β reaches 0 at this fraction of training, along this curve. */
   readonly decayEnd: number;
   readonly decayShape: "linear" | "exponential";
+  /** Kernels left dense, e.g. a first conv whose input channels M does not divide (as NVIDIA's ASP skips it). */
+  readonly dense?: readonly string[];
 }
 
-const KEYS = ["n", "m", "every", "variant", "refine", "decayEnd", "decayShape"] as const;
+const KEYS = ["n", "m", "every", "variant", "refine", "decayEnd", "decayShape", "dense"] as const;
 
 export function validateNm(value: unknown, call = "nm"): NmSpec {
   const o = checkPlainObject(call, "options", value);
@@ -39,7 +41,10 @@ export function validateNm(value: unknown, call = "nm"): NmSpec {
   checkNumberIn(call, "refine", o.refine, 0, 1);
   checkNumberIn(call, "decayEnd", o.decayEnd, 0, 1, { minOpen: true });
   checkOneOf(call, "decayShape", o.decayShape, ["linear", "exponential"]);
-  return Object.freeze({ ...o }) as unknown as NmSpec;
+  if (o.dense !== undefined && (!Array.isArray(o.dense) || o.dense.some((d) => typeof d !== "string") || new Set(o.dense).size !== o.dense.length)) {
+    throw argError(call, "dense", "distinct kernel names, like [\"conv1.kernel\"]", o.dense);
+  }
+  return Object.freeze({ ...o, ...(o.dense !== undefined && { dense: Object.freeze([...(o.dense as string[])]) }) }) as unknown as NmSpec;
 }
 
 /**
@@ -52,11 +57,16 @@ export function nm(n: number, m: number, options: Partial<Omit<NmSpec, "n" | "m"
 }
 
 /** N:M masks keeping the largest |w| of every group of M along each kernel's input axis. */
-export function nmMasks(tensors: readonly PrunableTensor[], scores: ReadonlyMap<string, Float32Array>, spec: Pick<NmSpec, "n" | "m">): MaskSet {
+export function nmMasks(tensors: readonly PrunableTensor[], scores: ReadonlyMap<string, Float32Array>, spec: Pick<NmSpec, "n" | "m" | "dense">): MaskSet {
+  const dense = new Set(spec.dense ?? []);
+  for (const name of dense) {
+    if (!tensors.some((t) => t.name === name)) throw argError("nm", "options.dense", `names among ${tensors.map((t) => t.name).join(", ")}`, name);
+  }
   return MaskSet.from(tensors.map((t) => {
+    if (dense.has(t.name)) return [t.name, Mask.dense(t.shape)];
     const axis = t.shape.length - 2;
     if (t.shape[axis] % spec.m !== 0) {
-      throw argError("nm", "m", `a divisor of ${t.name}'s input dimension ${t.shape[axis]}`, spec.m);
+      throw argError("nm", "m", `a divisor of ${t.name}'s input dimension ${t.shape[axis]} (or keep it dense: options.dense = ["${t.name}"])`, spec.m);
     }
     return [t.name, nmMask(t.shape, scores.get(t.name)!, spec.n, spec.m, axis)];
   }));
