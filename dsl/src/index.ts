@@ -37,6 +37,7 @@ export { SparselabError } from "./errors.js";
 export { DISPLAY, type MimeBundle } from "./display.js";
 export { saveCheckpoint, loadCheckpoint, encodeCheckpoint, decodeCheckpoint, type Checkpoint } from "./io/checkpoint.js";
 export { meanInterval, summarise, type Interval } from "./stats.js";
+export { sweep, defaultWorkers, DEFAULT_SWEEP_DIR, type SweepOptions, type SweepEvent, type SweepOutcome, type SweepRun, type SweepFailure, type RunSummary } from "./sweep/index.js";
 export * as experiments from "./experiments/index.js";
 export { jackpot, LotteryResult, SoupResult, type JackpotOptions, type JackpotResult, type LotteryRow, type LotteryLevel, type SoupRow, type SoupPhase,
   type LotteryOptions, type LotterySpec, type LotteryControl, type SoupOptions, type SoupSpec, type ExperimentRunOptions, type ExperimentEvent } from "./experiments/index.js";

@@ -5,7 +5,8 @@ export { runLottery, runSoup, withSeed, DEFAULT_RUNS_DIR, type ExperimentInput }
 export { lotteryLevels, type LotteryArm, type LotteryLevel, type LotteryRow } from "./lottery.js";
 export { averageWeights, greedySoup, ingredientTrain, SOUP_ROW_KINDS, type GreedyStep, type SoupRow, type SoupRowKind } from "./soup.js";
 export { LotteryResult, SoupResult, type ExperimentRunInfo, type SoupPhase } from "./result.js";
-export { RunStore, recipeHash, canonicalJson, RUN_KEY_LENGTH, type UnitEvent, type UnitStatus } from "./store.js";
+export { RunStore, type UnitEvent, type UnitStatus } from "./store.js";
+export { recipeHash, canonicalJson, RUN_KEY_LENGTH } from "../io/run-dir.js";
 export { trainSegment, type Segment, type SegmentMetrics, type SegmentOutcome, type Evaluation as SegmentEvaluation } from "./segment.js";
 export { jackpot, type JackpotOptions, type JackpotResult, type JackpotMetrics } from "./jackpot.js";
 export type { ExperimentEvent, ExperimentRunOptions } from "./events.js";

@@ -5,29 +5,13 @@
  * what it finished; rerunning the recipe loads those units and computes only the rest. A unit whose
  * file fails its checksum, or was written for another recipe or backend, is set aside and recomputed.
  */
-import { createHash } from "node:crypto";
-import { mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
+import { rename } from "node:fs/promises";
 import { join } from "node:path";
 import { argError, SparselabError } from "../errors.js";
-import { writeFileAtomic } from "../io/atomic.js";
+import { openRunDir, writeJsonAtomic } from "../io/run-dir.js";
 import { loadCheckpoint, saveCheckpoint, type Checkpoint } from "../io/checkpoint.js";
 import type { MaskSet } from "../masks/index.js";
 import type { Net } from "../nets/index.js";
-
-/** JSON with object keys sorted at every level: equal values give equal text (and hashes). */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => (v && typeof v === "object" && !Array.isArray(v)
-    ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-    : v));
-}
-
-/** SHA-256 of the canonical JSON of a recipe, hex. */
-export function recipeHash(recipe: unknown): string {
-  return createHash("sha256").update(canonicalJson(recipe)).digest("hex");
-}
-
-/** Characters of the hash that name a run's directory. */
-export const RUN_KEY_LENGTH = 16;
 
 /** Why a unit was (re)computed or where it came from; reported through `unit` events. */
 export type UnitStatus = "loaded" | "computed" | "recomputed";
@@ -65,19 +49,12 @@ export class RunStore {
   /** Opens (creating if needed) the directory of `recipe` under `root`, recording the recipe beside the units. */
   static async open(root: string, recipe: unknown, backend: string, onUnit?: (event: UnitEvent) => void): Promise<RunStore> {
     if (typeof root !== "string" || root === "") throw argError("run", "dir", "a directory path", root);
-    const store = new RunStore(root, recipeHash(recipe).slice(0, RUN_KEY_LENGTH), backend, onUnit);
     try {
-      await mkdir(store.dir, { recursive: true });
-      // A process killed mid-save leaves its temporary file behind (the unit itself is intact or absent).
-      for (const name of await readdir(store.dir)) if (/^\..*\.tmp$/.test(name)) await rm(join(store.dir, name), { force: true });
-      const recipeFile = join(store.dir, "recipe.json");
-      const text = JSON.stringify(recipe, null, 2) + "\n";
-      const existing = await readFile(recipeFile, "utf8").catch(() => undefined);
-      if (existing !== text) await writeFileAtomic(recipeFile, new TextEncoder().encode(text));
+      const { key } = await openRunDir(root, recipe);
+      return new RunStore(root, key, backend, onUnit);
     } catch (error) {
       throw new SparselabError(`run(dir): expected a writable directory, received ${JSON.stringify(root)} (${(error as Error).message})`, { cause: error });
     }
-    return store;
   }
 
   path(unit: string): string {
@@ -137,6 +114,6 @@ export class RunStore {
 
   /** Writes the run's results beside its units (for tools that read JSON, not checkpoints). */
   async writeResults(results: unknown): Promise<void> {
-    await writeFileAtomic(join(this.dir, "results.json"), new TextEncoder().encode(JSON.stringify(results, null, 1) + "\n"));
+    await writeJsonAtomic(join(this.dir, "results.json"), results, 1);
   }
 }
