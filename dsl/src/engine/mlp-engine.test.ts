@@ -6,7 +6,8 @@ import { mlp } from "../nets/index.js";
 import type { Net } from "../nets/index.js";
 import { lossAndGradients } from "../train/gradients.js";
 import { adam, adamw, Optimizer, sgd, type OptimizerSpec } from "../train/optimizers.js";
-import { createMlpEngine, type MlpEngine } from "./mlp-engine.js";
+import { createMlpEngine } from "./mlp-engine.js";
+import { applyMasks, maxAbsDiff, prunedNonzeros, tfjsStep, trainAndCopy, type Masks } from "./testing.js";
 
 const SIZES = [13, 17, 11, 5];
 const BATCH = 37; // not a multiple of 8 or 32: exercises the kernels' tail blocks
@@ -35,55 +36,7 @@ function batch(seed: number, n = BATCH): { x: Float32Array; y: Int32Array } {
 }
 
 /** A tfjs net with the masks applied to its weights, as the training loop does at the start. */
-function maskedNet(seed: number, m: Map<string, Uint8Array | undefined>): Net {
-  const net = mlp(SIZES, { seed });
-  for (const [name, bits] of m) {
-    if (!bits) continue;
-    const p = net.params.get(name)!;
-    const w = p.dataSync().map((v, i) => (bits[i] ? v : 0));
-    p.assign(tf.tensor(w, p.shape));
-  }
-  return net;
-}
-
-/** The training loop's update: masked gradients → optimizer → re-mask the weights (loop.ts). */
-function tfjsStep(net: Net, opt: Optimizer, m: Map<string, Uint8Array | undefined>, x: Float32Array, y: Int32Array, lr: number): number {
-  const xt = tf.tensor2d(x, [y.length, SIZES[0]]), yt = tf.tensor1d(y, "int32");
-  const { loss, grads } = lossAndGradients(net, xt, yt);
-  const masked = new Map([...grads].map(([name, g]) => {
-    const bits = m.get(name);
-    return [name, bits ? tf.mul(g, tf.tensor(bits, g.shape, "float32")) : g] as const;
-  }));
-  opt.step(net.params, masked, lr);
-  for (const [name, bits] of m) {
-    if (!bits) continue;
-    const p = net.params.get(name)!;
-    p.assign(tf.mul(p, tf.tensor(bits, p.shape, "float32")));
-  }
-  const value = loss.dataSync()[0];
-  tf.dispose([xt, yt, loss, ...grads.values(), ...masked.values()]);
-  return value;
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
-  return d;
-}
-
-function expectPrunedZero(engine: MlpEngine, m: Map<string, Uint8Array | undefined>): void {
-  const w = engine.weights();
-  for (const [name, bits] of m) {
-    if (!bits) continue;
-    const slots = engine.slots(name);
-    for (let i = 0; i < bits.length; i++) {
-      if (bits[i]) continue;
-      expect(w.get(name)![i]).toBe(0);
-      for (const s of slots) expect(s[i]).toBe(0);
-    }
-  }
-}
+const maskedNet = (seed: number, m: Masks): Net => applyMasks(mlp(SIZES, { seed }), m);
 
 describe.each(impls.map((k) => [kernelLabel(k), k] as const))("MLP engine on %s kernels", (_name, kernels) => {
   it("routes layers by density, and its loss and gradients equal tfjs's (1e-4)", () => {
@@ -140,7 +93,7 @@ describe.each(impls.map((k) => [kernelLabel(k), k] as const))("MLP engine on %s 
       const slots = opt.slots(name);
       engine.slots(name).forEach((s, i) => expect(maxAbsDiff(s, slots[i].dataSync()), `${name} slot ${i}`).toBeLessThan(1e-5));
     }
-    expectPrunedZero(engine, m);
+    expect(prunedNonzeros(engine, m)).toEqual([]);
     engine.dispose();
     opt.dispose();
     net.dispose();
@@ -178,7 +131,7 @@ describe.each(impls.map((k) => [kernelLabel(k), k] as const))("MLP engine on %s 
     expect(engine.layers().map((l) => l.mode)).toEqual(["sparse", "sparse", "dense"]);
     const mine = engine.weights();
     for (const [name, p] of net.params) expect(maxAbsDiff(mine.get(name)!, p.dataSync()), name).toBeLessThan(1e-5);
-    expectPrunedZero(engine, m);
+    expect(prunedNonzeros(engine, m)).toEqual([]);
     engine.dispose();
     opt.dispose();
     net.dispose();
@@ -188,13 +141,8 @@ describe.each(impls.map((k) => [kernelLabel(k), k] as const))("MLP engine on %s 
     const m = masks(13);
     const net = maskedNet(14, m);
     const spec = adam(1e-2);
-    const run = (sparseBelow: number) => {
-      const e = createMlpEngine({ sizes: SIZES, weights: net.snapshot(), masks: m, kernels, optimizer: spec, sparseBelow });
-      for (let s = 0; s < 4; s++) e.step(batch(300 + s).x, batch(300 + s).y);
-      const w = new Map([...e.weights()].map(([k, v]) => [k, Float32Array.from(v)]));
-      e.dispose();
-      return w;
-    };
+    const run = (sparseBelow: number) => trainAndCopy(createMlpEngine({ sizes: SIZES, weights: net.snapshot(), masks: m, kernels, optimizer: spec, sparseBelow }),
+      [0, 1, 2, 3].map((s) => batch(300 + s)));
     const allSparse = run(1), allDense = run(0);
     for (const [name, w] of allSparse) expect(maxAbsDiff(w, allDense.get(name)!), name).toBeLessThan(1e-5);
     net.dispose();
@@ -215,7 +163,7 @@ describe("MLP engine weight and optimizer resets", () => {
     engine.setWeights(net.snapshot()); // back to the start (unmasked values: re-masked on the way in)
     engine.resetOptimizer();
     expect(engine.steps).toBe(0);
-    expectPrunedZero(engine, m);
+    expect(prunedNonzeros(engine, m)).toEqual([]);
     for (let s = 0; s < 3; s++) expect(engine.step(x, y)).toBe(fresh.step(x, y));
     const [a, b] = [engine.weights(), fresh.weights()];
     for (const [name, w] of a) expect(maxAbsDiff(w, b.get(name)!), name).toBe(0);

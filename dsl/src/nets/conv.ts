@@ -39,22 +39,35 @@ function convPreset(call: string, convs: (number | "pool")[], options: ConvOptio
   }));
 }
 
-export function defineConv(spec: ConvSpec): NetDefinition {
+/** The layers of a conv spec: each 3×3 conv with its input size, whether a 2×2 pool follows, and the dense layers after the flatten. */
+export interface ConvLayout {
+  readonly convs: readonly { readonly name: string; readonly in: number; readonly out: number; readonly height: number; readonly width: number; readonly poolAfter: boolean }[];
+  /** Values per example after the last conv (and pool): the first dense layer's input. */
+  readonly flat: number;
+  readonly dense: readonly { readonly name: string; readonly in: number; readonly out: number }[];
+}
+
+export function convLayout(spec: ConvSpec, call = "conv"): ConvLayout {
   let [h, w, c] = spec.input;
-  const convLayers: { name: string; in: number; out: number; poolAfter: boolean }[] = [];
+  const convs: { name: string; in: number; out: number; height: number; width: number; poolAfter: boolean }[] = [];
   for (const item of spec.convs) {
     if (item === "pool") {
-      if (convLayers.length === 0) throw argError("conv", "spec.convs", "a conv width before the first pool", spec.convs);
-      convLayers[convLayers.length - 1].poolAfter = true;
+      if (convs.length === 0 || convs[convs.length - 1].poolAfter) throw argError(call, "spec.convs", "a conv width before each pool", spec.convs);
+      if (h < 2 || w < 2) throw argError(call, "spec.convs", `pools only on maps of at least 2×2 (this one is ${h}×${w})`, spec.convs);
+      convs[convs.length - 1].poolAfter = true;
       h = Math.floor(h / 2);
       w = Math.floor(w / 2);
     } else {
-      convLayers.push({ name: `conv${convLayers.length + 1}`, in: c, out: item, poolAfter: false });
+      convs.push({ name: `conv${convs.length + 1}`, in: c, out: item, height: h, width: w, poolAfter: false });
       c = item;
     }
   }
   const flat = h * w * c;
-  const denseLayers = spec.dense.map((out, i) => ({ name: `fc${i + 1}`, in: i === 0 ? flat : spec.dense[i - 1], out }));
+  return { convs, flat, dense: spec.dense.map((out, i) => ({ name: `fc${i + 1}`, in: i === 0 ? flat : spec.dense[i - 1], out })) };
+}
+
+export function defineConv(spec: ConvSpec): NetDefinition {
+  const { convs: convLayers, flat, dense: denseLayers } = convLayout(spec);
   return {
     spec,
     parameters: [

@@ -1,0 +1,194 @@
+import { argError } from "../errors.js";
+import { convLayout } from "../nets/conv.js";
+import type { ConvSpec } from "../nets/spec.js";
+import { defaultKernels } from "../kernels/load.js";
+import type { Kernels } from "../kernels/types.js";
+import { im2col, maxPool, unpool } from "./conv-ops.js";
+import { DenseStack } from "./dense-stack.js";
+import { assembleEngine, setupEngine, type Engine, type EngineOptions, type Network } from "./engine.js";
+import { FlippedKernel } from "./flipped-kernel.js";
+import type { WeightLayer } from "./weight-layer.js";
+
+export interface ConvEngineOptions extends EngineOptions {
+  /** The architecture (nets/spec.ts; its seed is not used): parameters `conv{i}.kernel` [3, 3, cin, cout], `fc{i}.kernel` [in, out] and their biases. */
+  readonly spec: ConvSpec;
+  /**
+   * Floats of the im2col buffer (default 2²⁴, 64 MB; 2²² for WASM kernels): a conv layer runs on
+   * blocks of as many images as fit. Smaller saves memory at some speed.
+   */
+  readonly im2colFloats?: number;
+}
+
+/**
+ * A ConvNet on the kernels, computing what nets/conv.ts computes on NHWC inputs: 3×3 "same"
+ * convolutions (stride 1) with bias and ReLU, 2×2 max-pools (floor), flatten, ReLU dense layers.
+ */
+export interface ConvEngine extends Engine {
+  readonly spec: ConvSpec;
+}
+
+/**
+ * Default im2col buffer floats. With the addon (heap memory) a batch of 128 of conv2 at width 0.25
+ * fits in one block (14.4M floats), so backward reuses the forward pass's patches; at width 1
+ * blocks hold 37 images, and a batch of 1024 does not need a 1.9 GB buffer. WASM's linear memory
+ * (128 MB by default) also holds sddmm's transposed copies of both operands, about as large again.
+ */
+const IM2COL_FLOATS: Readonly<Record<Kernels["name"], number>> = { addon: 2 ** 24, js: 2 ** 24, wasm: 2 ** 22 };
+/** Activation and gradient floats per predict / evaluate pass (conv2: ~70 images at width 0.25, ~17 at width 1). */
+const EVAL_BUDGET = 2 ** 22;
+
+/** One conv layer and the pool after it; its buffers are regions of the engine's arena (offsets in floats). */
+interface Stage {
+  readonly layer: WeightLayer;
+  readonly h: number;
+  readonly w: number;
+  readonly cin: number;
+  readonly cout: number;
+  readonly pool: boolean;
+  /** Floats per im2col row: 9·cin, or 9·max(cin, cout) when patches of dY make the input gradient. */
+  readonly patch: number;
+  /** Images per im2col block. */
+  readonly block: number;
+  /** The kernel turned around for the input gradient (none for the first conv: the net's input needs none). */
+  readonly flipped: FlippedKernel | undefined;
+  /** Post-ReLU output and dLoss/d(pre-activation), [b, h, w, cout]. */
+  out: number;
+  dOut: number;
+  /** With a pool: its output, dLoss/d(its output), and the position in `out` of each maximum. */
+  pooled: number;
+  dPooled: number;
+  argmax: Int32Array;
+}
+
+export function createConvEngine(options: ConvEngineOptions): ConvEngine {
+  const call = "createConvEngine";
+  const spec = checkSpec(call, options?.spec);
+  const layout = convLayout(spec, call);
+  const budget = options.im2colFloats ?? IM2COL_FLOATS[(options.kernels ?? defaultKernels()).name];
+  if (!Number.isInteger(budget) || budget < 1) throw argError(call, "im2colFloats", "a positive integer", options.im2colFloats);
+  const setup = setupEngine(call, "ConvEngine", options, [
+    ...layout.convs.map((c) => ({ name: c.name, shape: [3, 3, c.in, c.out], in: 9 * c.in, out: c.out, denseWeightGrads: true })),
+    ...layout.dense.map((d) => ({ name: d.name, shape: [d.in, d.out], in: d.in, out: d.out })),
+  ]);
+  const k = setup.kernels;
+  const stages: Stage[] = layout.convs.map((c, i) => {
+    const patch = 9 * (i > 0 ? Math.max(c.in, c.out) : c.in);
+    return {
+      layer: setup.layers[i], h: c.height, w: c.width, cin: c.in, cout: c.out, pool: c.poolAfter, patch,
+      block: Math.max(1, Math.floor(budget / (c.height * c.width * patch))),
+      flipped: i > 0 ? new FlippedKernel(k, setup.layers[i], c.in, c.out) : undefined,
+      out: 0, dOut: 0, pooled: 0, dPooled: 0, argmax: new Int32Array(0),
+    };
+  });
+  const dense = new DenseStack(k, setup.layers.slice(stages.length));
+  const features = spec.input[0] * spec.input[1] * spec.input[2];
+  // Per image: a stage's input, output and pooled output (floats).
+  const inSize = (s: Stage) => s.h * s.w * s.cin;
+  const outSize = (s: Stage) => s.h * s.w * s.cout;
+  const pooledSize = (s: Stage) => (s.h >> 1) * (s.w >> 1) * s.cout;
+  /** Where a stage's output (as the next layer sees it) and its gradient lie; stage −1 is the input batch. */
+  const outputAt = (i: number) => (i < 0 ? 0 : stages[i].pool ? stages[i].pooled : stages[i].out);
+  const outputGradAt = (i: number) => (stages[i].pool ? stages[i].dPooled : stages[i].dOut);
+  const last = stages.length - 1, lastSize = layout.flat;
+  const perImage = features + stages.reduce((n, s) => n + 2 * outSize(s) + (s.pool ? 3 * pooledSize(s) : 0), 0) +
+    layout.dense.reduce((n, d) => n + 2 * d.out, 0);
+
+  // The input batch, every stage's buffers and the im2col buffer in one array, so that im2col
+  // moves runs with copyWithin; one kernel allocation, regrown for larger batches.
+  let arena: Float32Array = new Float32Array(0), colsAt = 0, capacity = 0;
+  const view = (at: number, length: number) => arena.subarray(at, at + length);
+  const reserve = (batch: number) => {
+    if (batch <= capacity) return;
+    let end = batch * features;
+    const region = (floats: number) => (end += floats) - floats;
+    for (const s of stages) {
+      s.out = region(batch * outSize(s));
+      s.dOut = region(batch * outSize(s));
+      if (s.pool) {
+        s.pooled = region(batch * pooledSize(s));
+        s.dPooled = region(batch * pooledSize(s));
+        s.argmax = new Int32Array(batch * pooledSize(s));
+      }
+    }
+    colsAt = region(Math.max(...stages.map((s) => Math.min(batch, s.block) * s.h * s.w * s.patch)));
+    k.free(arena);
+    arena = k.allocFloat32(end);
+    dense.reserve(batch);
+    capacity = batch;
+  };
+
+  /** Which stage's input block the im2col buffer holds, if any (backward reuses the forward pass's last one). */
+  let held: { stage: Stage; first: number } | undefined;
+  const blocks = (s: Stage, batch: number) => Array.from({ length: Math.ceil(batch / s.block) }, (_, j) => j * s.block);
+  const inputCols = (i: number, first: number, n: number) => {
+    const s = stages[i];
+    if (held?.stage !== s || held.first !== first) im2col(arena, outputAt(i - 1) + first * inSize(s), colsAt, n, s.h, s.w, s.cin);
+    held = { stage: s, first };
+    return view(colsAt, n * s.h * s.w * 9 * s.cin);
+  };
+
+  const network: Network = {
+    features,
+    classes: layout.dense[layout.dense.length - 1].out,
+    layers: setup.layers,
+    evalChunk: Math.max(1, Math.min(1024, Math.floor(EVAL_BUDGET / perImage))),
+
+    forward(x, batch) {
+      reserve(batch);
+      arena.set(x);
+      held = undefined;
+      stages.forEach((s, i) => {
+        for (const first of blocks(s, batch)) {
+          const n = Math.min(s.block, batch - first);
+          s.layer.forward(n * s.h * s.w, inputCols(i, first, n), view(s.out + first * outSize(s), n * outSize(s)), true);
+        }
+        if (s.pool) maxPool(view(s.out, batch * outSize(s)), batch, s.h, s.w, s.cout, view(s.pooled, batch * pooledSize(s)), s.argmax);
+      });
+      return dense.forward(view(outputAt(last), batch * lastSize), batch);
+    },
+
+    backward(batch, denseGrads, visit) {
+      dense.backward(view(outputAt(last), batch * lastSize), batch, denseGrads, visit, view(outputGradAt(last), batch * lastSize));
+      for (let i = last; i >= 0; i--) {
+        const s = stages[i];
+        if (s.pool) unpool(view(s.dPooled, batch * pooledSize(s)), s.argmax, batch * pooledSize(s), view(s.dOut, batch * outSize(s)), batch * outSize(s));
+        // Last block first: after the forward pass, the im2col buffer still holds the last stage's last block.
+        const firsts = blocks(s, batch).reverse();
+        for (const first of firsts) {
+          const n = Math.min(s.block, batch - first), rows = n * s.h * s.w, dY = s.dOut + first * outSize(s);
+          s.layer.weightGrads(rows, inputCols(i, first, n), view(dY, n * outSize(s)), denseGrads, first !== firsts[0]);
+          if (!s.flipped) continue;
+          im2col(arena, dY, colsAt, n, s.h, s.w, s.cout);
+          held = undefined;
+          const x = outputAt(i - 1) + first * inSize(s), dx = outputGradAt(i - 1) + first * inSize(s);
+          s.flipped.inputGrad(rows, view(colsAt, rows * 9 * s.cout), view(dx, n * inSize(s)), view(x, n * inSize(s)));
+        }
+        visit(s.layer);
+      }
+    },
+
+    dispose() {
+      dense.dispose();
+      stages.forEach((s) => s.flipped?.dispose());
+      k.free(arena);
+    },
+  };
+  return assembleEngine("ConvEngine", setup, network, { spec });
+}
+
+function checkSpec(call: string, spec: ConvSpec | undefined): ConvSpec {
+  const positive = (v: unknown) => Number.isInteger(v) && (v as number) >= 1;
+  if (spec === null || typeof spec !== "object" || spec.kind !== "conv") {
+    throw argError(call, "spec", 'a conv spec { kind: "conv", input, convs, dense }', spec);
+  }
+  if (!Array.isArray(spec.input) || spec.input.length !== 3 || !spec.input.every(positive)) {
+    throw argError(call, "spec.input", "[height, width, channels] of positive integers", spec.input);
+  }
+  if (!Array.isArray(spec.convs) || !positive(spec.convs[0]) || !spec.convs.every((c) => c === "pool" || positive(c))) {
+    throw argError(call, "spec.convs", 'conv widths (positive integers) and "pool"s, starting with a conv', spec.convs);
+  }
+  if (!Array.isArray(spec.dense) || spec.dense.length === 0 || !spec.dense.every(positive)) {
+    throw argError(call, "spec.dense", "dense widths (positive integers), the last one the class count", spec.dense);
+  }
+  return spec;
+}

@@ -1,0 +1,267 @@
+import { argError } from "../errors.js";
+import { SparseMatrix } from "../kernels/sparse-matrix.js";
+import type { Kernels, UpdateRule } from "../kernels/types.js";
+
+/** How an engine runs one of its kernels. */
+export interface LayerMode {
+  readonly name: string;
+  /** The parameter's shape ([in, out], or [3, 3, cin, cout] for a conv). */
+  readonly shape: readonly number[];
+  readonly density: number;
+  readonly mode: "dense" | "sparse";
+}
+
+export interface WeightLayerInit {
+  /** Parameter prefix: `${name}.kernel` and `${name}.bias`. */
+  readonly name: string;
+  /** The parameter's shape; its elements are W [in, out] row-major. */
+  readonly shape: readonly number[];
+  readonly in: number;
+  readonly out: number;
+  /**
+   * When sparse-routed, still form the dense weight gradient and keep the dense weights as the
+   * master (spmm for the products with W only). For conv layers: their many patch rows make
+   * sddmm, which transposes both operands, slower than the dense product.
+   */
+  readonly denseWeightGrads?: boolean;
+}
+
+/**
+ * One trainable weight matrix W [in, out] (row-major, y = x·W + b) with its bias, 0/1 mask,
+ * optimizer slots and gradients. A dense layer is one; so is a 3×3 conv, as its [3, 3, cin, cout]
+ * kernel read as [9·cin, cout] times im2col rows. Masked below `threshold` density it runs on
+ * spmm / sddmm, and then `sparse.values` is the master copy of the kept weights and `cSlots` of
+ * their slots (CSR order, compact): `w` and `wSlots` are refreshed from them on demand (`stale`),
+ * so a step never touches the dense arrays — unless `denseWeightGrads`, where the dense arrays
+ * stay the master and each update writes through to `sparse.values`.
+ */
+export class WeightLayer {
+  readonly kernelName: string;
+  readonly biasName: string;
+  readonly shape: readonly number[];
+  readonly in: number;
+  readonly out: number;
+  readonly w: Float32Array;
+  readonly b: Float32Array;
+  readonly wSlots: Float32Array[];
+  readonly bSlots: Float32Array[];
+  readonly gBias: Float32Array;
+  readonly #k: Kernels;
+  readonly #threshold: number;
+  readonly #denseWeightGrads: boolean;
+  /** float64 column sums behind gBias (row blocks add up in them). */
+  readonly #biasSums: Float64Array;
+  #mask: Uint8Array | undefined;
+  /** Indices of the kept weights (ascending) when masked. */
+  #kept: Int32Array | undefined;
+  #sparse: SparseMatrix | undefined;
+  #cSlots: Float32Array[] = [];
+  #stale = false;
+  #valuesVersion = 0;
+  #maskVersion = 0;
+  /** Sparse gradient (CSR order) when sparse-routed with compact copies. */
+  #gSparse: Float32Array | undefined;
+  /** Dense gradient (allocated when first needed). */
+  #gDense: Float32Array | undefined;
+
+  constructor(k: Kernels, init: WeightLayerInit, slotCount: number, threshold: number, weights: ReadonlyMap<string, Float32Array>, call: string) {
+    this.#k = k;
+    this.#threshold = threshold;
+    this.#denseWeightGrads = init.denseWeightGrads ?? false;
+    this.kernelName = `${init.name}.kernel`;
+    this.biasName = `${init.name}.bias`;
+    this.shape = init.shape;
+    this.in = init.in;
+    this.out = init.out;
+    const size = init.in * init.out;
+    this.w = k.allocFloat32(size);
+    this.b = k.allocFloat32(init.out);
+    this.w.set(checkParam(call, weights, this.kernelName, size));
+    this.b.set(checkParam(call, weights, this.biasName, init.out));
+    this.wSlots = Array.from({ length: slotCount }, () => k.allocFloat32(size));
+    this.bSlots = Array.from({ length: slotCount }, () => k.allocFloat32(init.out));
+    this.gBias = k.allocFloat32(init.out);
+    this.#biasSums = new Float64Array(init.out);
+  }
+
+  get mode(): LayerMode {
+    return {
+      name: this.kernelName, shape: this.shape,
+      density: this.#kept ? this.#kept.length / this.w.length : 1,
+      mode: this.#sparse ? "sparse" : "dense",
+    };
+  }
+
+  /** The sparse form when sparse-routed (its `values` the master copy of the kept weights). */
+  get sparse(): SparseMatrix | undefined {
+    return this.#sparse;
+  }
+
+  /** Counts changes of the kernel's values (steps, mask changes, syncs) and of its mask: for copies derived from it. */
+  get valuesVersion(): number {
+    return this.#valuesVersion;
+  }
+  get maskVersion(): number {
+    return this.#maskVersion;
+  }
+
+  /** y[m, out] = x[m, in]·W + b, with ReLU when asked. */
+  forward(m: number, x: Float32Array, y: Float32Array, relu: boolean): void {
+    if (this.#sparse) this.#k.spmm(m, x, this.#sparse, y, { bias: this.b, relu });
+    else this.#k.gemm(m, this.out, this.in, x, this.w, y, { bias: this.b, relu });
+  }
+
+  /**
+   * Bias and weight gradients from the m rows of x and dy (dLoss/d(pre-activation)); `dense`
+   * forms the dense weight gradient even when sparse-routed, `accumulate` adds to the gradients of
+   * earlier row blocks of the same batch (conv layers, whose weight gradients are always dense).
+   */
+  weightGrads(m: number, x: Float32Array, dy: Float32Array, dense: boolean, accumulate: boolean): void {
+    const k = this.#k, out = this.out, sums = this.#biasSums;
+    if (!accumulate) sums.fill(0);
+    for (let r = 0, o = 0; r < m; r++, o += out) for (let j = 0; j < out; j++) sums[j] += dy[o + j];
+    this.gBias.set(sums);
+    if (this.#sparse && !dense && !this.#denseWeightGrads) k.sddmm(m, x, dy, this.#sparse, this.#gSparse!);
+    else {
+      this.#gDense ??= k.allocFloat32(this.w.length);
+      k.gemm(this.in, out, m, x, dy, this.#gDense, { transA: true, beta: accumulate ? 1 : 0 });
+    }
+  }
+
+  /** dx[m, in] = dy·Wᵀ, zeroed where `gate` ≤ 0 (the input's ReLU) when given. */
+  inputGrad(m: number, dy: Float32Array, dx: Float32Array, gate?: Float32Array): void {
+    if (this.#sparse) this.#k.spmm(m, dy, this.#sparse, dx, { transpose: true, gate });
+    else this.#k.gemm(m, this.in, this.out, dy, this.w, dx, { transB: true, gate });
+  }
+
+  /** The dense weight gradient of the last `weightGrads(…, dense = true)`. */
+  get denseGrad(): Float32Array {
+    return this.#gDense!;
+  }
+
+  /** One optimizer step from the gradients of the last `weightGrads(…, dense = false)`. */
+  update(rule: UpdateRule): void {
+    const k = this.#k;
+    this.#valuesVersion++;
+    k.update(rule, this.b, this.gBias, this.bSlots);
+    if (this.#sparse && !this.#denseWeightGrads) {
+      k.update(rule, this.#sparse.values, this.#gSparse!, this.#cSlots, { count: this.#sparse.nnz });
+      this.#sparse.syncCsc();
+      this.#stale = true;
+    } else if (this.#sparse) {
+      k.update(rule, this.w, this.#gDense!, this.wSlots, { index: this.#kept, values: this.#sparse.values });
+      this.#sparse.syncCsc();
+    } else if (this.#kept) k.update(rule, this.w, this.#gDense!, this.wSlots, { index: this.#kept });
+    else k.update(rule, this.w, this.#gDense!, this.wSlots);
+  }
+
+  /** Brings `w` and `wSlots` up to date with the compact copies of a sparse-routed layer. */
+  materialize(): void {
+    const sparse = this.#sparse;
+    if (!sparse || !this.#stale) return;
+    sparse.scatter(sparse.values, this.w);
+    this.#cSlots.forEach((c, s) => sparse.scatter(c, this.wSlots[s]));
+    this.#stale = false;
+  }
+
+  /**
+   * A new mask (undefined: dense). Pruned weights and slots become exactly 0 (grown ones keep
+   * their slots at 0: they were pruned); a layer that stays sparse is updated incrementally.
+   */
+  setMask(bits: Uint8Array | undefined, call: string): void {
+    const k = this.#k, total = this.w.length;
+    if (bits !== undefined && (!(bits instanceof Uint8Array) || bits.length !== total)) {
+      throw argError(call, this.kernelName, `a Uint8Array of ${total} 0/1 values (or undefined)`, bits);
+    }
+    this.materialize();
+    this.#valuesVersion++;
+    this.#maskVersion++;
+    const previous = this.#kept;
+    let kept: Int32Array | undefined;
+    if (bits) {
+      let n = 0;
+      for (let i = 0; i < total; i++) if (bits[i]) n++;
+      kept = k.allocInt32(n);
+      for (let i = 0, q = 0; i < total; i++) if (bits[i]) kept[q++] = i;
+      for (let i = 0; i < total; i++) {
+        if (bits[i]) continue;
+        this.w[i] = 0;
+        for (const s of this.wSlots) s[i] = 0;
+      }
+    }
+    this.#mask = bits ? Uint8Array.from(bits) : undefined;
+    this.#kept = kept;
+    if (kept === undefined || kept.length >= this.#threshold * total) this.#dropSparse();
+    else {
+      if (this.#sparse && previous) this.#sparse.update(diffSorted(previous, kept), this.w);
+      else this.#sparse = SparseMatrix.fromMask(this.in, this.out, bits!, this.w, k);
+      if (!this.#denseWeightGrads) this.#compactCopies(kept);
+    }
+    this.#stale = false;
+    if (previous) k.free(previous);
+  }
+
+  /** The compact gradient and slots of a sparse-routed layer, slots gathered from the dense ones. */
+  #compactCopies(kept: Int32Array): void {
+    const k = this.#k, cap = this.#sparse!.values.length;
+    if (!this.#gSparse || this.#gSparse.length < cap) {
+      if (this.#gSparse) k.free(this.#gSparse);
+      this.#gSparse = k.allocFloat32(cap);
+    }
+    if (this.#cSlots.length === 0 || this.#cSlots[0].length !== cap) {
+      this.#cSlots.forEach((c) => k.free(c));
+      this.#cSlots = this.wSlots.map(() => k.allocFloat32(cap));
+    }
+    this.#cSlots.forEach((c, s) => {
+      const dense = this.wSlots[s];
+      for (let j = 0; j < kept.length; j++) c[j] = dense[kept[j]];
+    });
+  }
+
+  /** The dense `w` (written by a caller) becomes the truth: pruned positions re-zeroed, sparse copy reloaded. */
+  syncWeights(): void {
+    this.#valuesVersion++;
+    const mask = this.#mask;
+    if (mask) for (let i = 0; i < this.w.length; i++) if (!mask[i]) this.w[i] = 0;
+    this.#sparse?.loadValues(this.w);
+    this.#stale = false;
+  }
+
+  resetSlots(): void {
+    for (const a of [...this.wSlots, ...this.bSlots, ...this.#cSlots]) a.fill(0);
+  }
+
+  dispose(): void {
+    this.#dropSparse();
+    for (const a of [this.w, this.b, this.gBias, this.#gDense, this.#kept, ...this.wSlots, ...this.bSlots]) if (a) this.#k.free(a);
+  }
+
+  #dropSparse(): void {
+    this.#sparse?.dispose();
+    for (const a of [this.#gSparse, ...this.#cSlots]) if (a) this.#k.free(a);
+    this.#sparse = undefined;
+    this.#gSparse = undefined;
+    this.#cSlots = [];
+  }
+}
+
+function checkParam(call: string, weights: ReadonlyMap<string, Float32Array>, name: string, length: number): Float32Array {
+  const v = weights?.get(name);
+  if (!(v instanceof Float32Array) || v.length !== length) throw argError(call, `weights.get("${name}")`, `a Float32Array of ${length} values`, v);
+  return v;
+}
+
+/** Elements of sorted `before` missing from sorted `after`, and the reverse. */
+function diffSorted(before: Int32Array, after: Int32Array): { dropped: Int32Array; grown: Int32Array } {
+  const dropped: number[] = [], grown: number[] = [];
+  let i = 0, j = 0;
+  while (i < before.length || j < after.length) {
+    if (j >= after.length || (i < before.length && before[i] < after[j])) dropped.push(before[i++]);
+    else if (i >= before.length || after[j] < before[i]) grown.push(after[j++]);
+    else {
+      i++;
+      j++;
+    }
+  }
+  return { dropped: Int32Array.from(dropped), grown: Int32Array.from(grown) };
+}
