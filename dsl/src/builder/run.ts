@@ -22,7 +22,7 @@ export interface RunOptions {
   readonly onEvent?: EventListener;
   /** Forces a tfjs backend (else SPARSELAB_BACKEND, else the best available). */
   readonly backend?: BackendName;
-  /** "auto" (default): MLPs train on the kernels engine when fast kernels load; "tfjs" forces tfjs (else SPARSELAB_ENGINE). */
+  /** "auto" (default): MLPs and ConvNets train on the kernels engine when fast kernels load; "tfjs" forces tfjs (else SPARSELAB_ENGINE). */
   readonly engine?: "auto" | "tfjs" | "kernels";
 }
 

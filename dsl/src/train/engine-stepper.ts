@@ -1,31 +1,34 @@
 import type { Split } from "@sparselab/datasets";
-import { createMlpEngine, type MlpEngine } from "../engine/index.js";
+import { createConvEngine, createMlpEngine, type Engine } from "../engine/index.js";
 import type { Kernels } from "../kernels/index.js";
 import type { MaskSet } from "../masks/index.js";
 import type { Net } from "../nets/index.js";
 import type { OptimizerSpec } from "./optimizers.js";
 import type { Stepper } from "./stepper.js";
+import { argError } from "../errors.js";
 
 /**
- * Masked training of an MLP on the typed-array kernels engine: layers below the sparse break-even
- * density run through the sparse kernels, the rest through the dense gemm; no tfjs on the hot path.
- * The net's tf variables are written back when algorithms or callers need them.
+ * Masked training of an MLP or a ConvNet on the typed-array kernels engine: layers below the
+ * sparse break-even density run through the sparse kernels, the rest through the dense gemm; no
+ * tfjs on the hot path. The net's tf variables are written back when algorithms or callers need them.
  */
 export class EngineStepper implements Stepper {
   readonly name: string;
   readonly #net: Net;
-  readonly #engine: MlpEngine;
+  readonly #engine: Engine;
   #masks: MaskSet;
 
   constructor(net: Net, masks: MaskSet, optimizer: OptimizerSpec, kernels: Kernels) {
-    if (net.spec.kind !== "mlp") throw new Error(`EngineStepper(net): expected an MLP, received a ${net.spec.kind} net`);
+    const spec = net.spec;
+    if (spec.kind === "vit") throw argError("EngineStepper", "net", "an MLP or a ConvNet", "a vit net");
     this.#net = net;
     this.#masks = masks;
     this.name = `kernels-${kernels.name}`;
-    this.#engine = createMlpEngine({
-      sizes: net.spec.sizes, weights: net.snapshot(), optimizer, kernels,
+    const options = {
+      weights: net.snapshot(), optimizer, kernels,
       masks: new Map(masks.entries.map(([name, m]) => [name, m.density < 1 ? m.bits : undefined])),
-    });
+    };
+    this.#engine = spec.kind === "mlp" ? createMlpEngine({ ...options, sizes: spec.sizes }) : createConvEngine({ ...options, spec });
   }
 
   step(x: Float32Array, y: Int32Array, lr: number, _step: number, options: { denseGradients: boolean; skipUpdate: boolean }) {

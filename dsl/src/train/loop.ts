@@ -32,7 +32,7 @@ export interface MaskedTraining {
    * startStep+1 … total with the learning-rate schedule and batch order they have in a full run.
    */
   readonly startStep?: number;
-  /** "auto" (default): the kernels engine for MLPs when fast kernels load, else tfjs. */
+  /** "auto" (default): the kernels engine for MLPs and ConvNets when fast kernels load, else tfjs. */
   readonly engine?: "auto" | "tfjs" | "kernels";
   /**
    * Looks at the net after the steps `at` accepts (1-based, after any mask update), with its
@@ -57,16 +57,16 @@ export interface TrainingOutcome {
 }
 
 /**
- * Which stepper trains: the kernels engine for MLPs with hard masks when fast kernels load (or
- * when asked), else tfjs. `SPARSELAB_ENGINE=tfjs|kernels` overrides "auto".
+ * Which stepper trains: the kernels engine for MLPs and ConvNets with hard masks when fast kernels
+ * load (or when asked), else tfjs. `SPARSELAB_ENGINE=tfjs|kernels` overrides "auto".
  */
 function chooseStepper(run: MaskedTraining, totalSteps: number): Stepper {
   const requested = run.engine ?? (process.env.SPARSELAB_ENGINE as MaskedTraining["engine"]) ?? "auto";
   if (!["auto", "tfjs", "kernels"].includes(requested)) throw argError("trainMasked", "engine", '"auto" | "tfjs" | "kernels"', requested);
   const soft = run.algorithm?.soft;
-  const engineFits = run.net.spec.kind === "mlp" && !soft && !run.optimizer;
+  const engineFits = run.net.spec.kind !== "vit" && !soft && !run.optimizer;
   if (requested === "kernels" && !engineFits) {
-    throw argError("trainMasked", "engine", "an MLP with hard masks and no caller-owned optimizer for the kernels engine", `a ${run.net.spec.kind} run`);
+    throw argError("trainMasked", "engine", "an MLP or ConvNet with hard masks and no caller-owned optimizer for the kernels engine", `a ${run.net.spec.kind} run`);
   }
   if (engineFits && requested !== "tfjs") {
     const kernels = defaultKernels();

@@ -11,7 +11,7 @@ export interface StepResult {
 /**
  * Where the arithmetic of masked training happens. The loop owns batches, schedules, algorithms
  * and events; a stepper owns weights on its device, optimizer state and masking. Two exist: tfjs
- * (any net, any backend) and the typed-array kernels engine (MLPs; sparse layers run sparse).
+ * (any net, any backend) and the typed-array kernels engine (MLPs and ConvNets; sparse layers run sparse).
  */
 export interface Stepper {
   /** E.g. "tfjs-wasm" or "kernels-addon": reported with the run's results. */
