@@ -65,7 +65,7 @@ describe("sparselab density", () => {
     await expectOneLineError(["density", "--net", LENET, "--sparsty", "0.9"], /^sparselab density\(flags\): expected valid options \(--net --dist --sparsity --dense-first --dense-last --json\), received "Unknown option '--sparsty'/);
     await expectOneLineError(["density", "--net", "mlp:784", "--sparsity", "0.9"], /^sparselab density\(net\): expected a net like "mlp:784-300-100-10" .*, received "mlp:784"$/);
     await expectOneLineError(["density", "--net", LENET, "--sparsity", "0.9", "0.8"], /^sparselab density\(arguments\): expected only --flags .*, received "0\.8"$/);
-    await expectOneLineError(["desnity"], /^sparselab\(command\): expected one of density \| train \| finetune \| run \| kernel, received "desnity"$/);
+    await expectOneLineError(["desnity"], /^sparselab\(command\): expected one of density \| train \| finetune \| sweep \| run \| kernel, received "desnity"$/);
   });
 });
 

@@ -2,6 +2,7 @@
 import { createRequire } from "node:module";
 import { densityCommand } from "./density.js";
 import { finetuneCommand } from "./finetune.js";
+import { sweepCommand } from "./sweep.js";
 import { trainCommand } from "./train.js";
 
 const USAGE = `usage: sparselab <command> [options]
@@ -17,6 +18,7 @@ const USAGE = `usage: sparselab <command> [options]
   finetune --method full|lora|s2ft|sara|ltsft [--config JSON] [--task new-classes|shifted|transfer|source] [--domain inverted|rotated]
         [--data auto|full|embedded] [--train-per-class N] [--test-per-class N] [--steps N] [--batch-size B] [--lr LR] [--seed S]
         [--print-recipe] [--delta OUT] [--json]
+  sweep RECIPES.json [--runs DIR] [--workers N] [--retries N] [--json]  run a JSON array of recipes on a worker pool, resumable
   run NOTEBOOK… [--fast] [--param k=v]… [--out DIR] [--timeout S]       (needs @sparselab/kernel)
   kernel install [--prefix P] [--user]                                   (needs @sparselab/kernel)`;
 
@@ -44,6 +46,11 @@ async function main(argv: string[]): Promise<number> {
     case "finetune":
       process.stdout.write((await finetuneCommand(rest, (line) => process.stderr.write(line + "\n"))) + "\n");
       return 0;
+    case "sweep": {
+      const { output, failed } = await sweepCommand(rest, (line) => process.stderr.write(line + "\n"));
+      process.stdout.write(output + "\n");
+      return failed > 0 ? 1 : 0;
+    }
     case "run":
     case "kernel":
       return kernelCommand(argv);
@@ -53,7 +60,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(USAGE + "\n");
       return 0;
     default:
-      process.stderr.write(`sparselab(command): expected one of density | train | finetune | run | kernel, received ${JSON.stringify(command)}\n`);
+      process.stderr.write(`sparselab(command): expected one of density | train | finetune | sweep | run | kernel, received ${JSON.stringify(command)}\n`);
       return 2;
   }
 }

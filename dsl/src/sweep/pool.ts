@@ -44,7 +44,7 @@ export async function runInWorkers(jobs: readonly SweepJob[], { workers, retries
         const error = `recipes[${index}]: ${reply.message}`;
         emit({ type: "failed", index, hash, error, retrying });
         if (retrying) queue.push({ job, attempt: attempt + 1 });
-        else outcomes.push({ ok: false, index, hash, dir, recipe, error, attempts: attempt });
+        else outcomes.push({ ok: false, index, dir, hash, recipe, error, attempts: attempt });
       }
     } catch (error) {
       // A throwing event listener ends the sweep: the other workers finish their run and stop.
