@@ -2,30 +2,33 @@ import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { synthetic } from "@sparselab/datasets";
 import { useBackend } from "../backend/index.js";
-import { benchEngine, formatEngineBench, type EngineBenchRow } from "../engine/index.js";
-import { benchKernels, formatKernelBench } from "../kernels/index.js";
+import { benchEngine, formatEngineBench, type EngineBenchResult, type EngineBenchRow } from "../engine/index.js";
+import { benchKernels, defaultKernels, formatKernelBench } from "../kernels/index.js";
 import { MaskSet } from "../masks/index.js";
-import { mlp } from "../nets/index.js";
+import { conv2, mlp, type ConvSpec, type Net } from "../nets/index.js";
 import { trainMasked } from "../train/loop.js";
 
 /**
  * `npm run bench [-- --json] [-- --kernels]`: LeNet-300-100 (batch 128, SGD + momentum) training
  * and inference samples/s on sparselab's kernels engine (each implementation that loads, dense and
  * ERK 80/90/95/98%), on tfjs for reference, and in PyTorch in the same run when /usr/bin/python3
- * can import torch. Medians of repeated runs; the ratios are what to compare across machines.
+ * can import torch; then Conv-2 (width 0.25: the same sparsities; width 1: dense and 90%) on the
+ * default kernels, against tfjs dense. Medians of repeated runs; the ratios are what to compare
+ * across machines.
  */
 const SIZES = [784, 300, 100, 10];
 const BATCH = 128;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-/** Dense training on tfjs (the path conv nets take), through the real loop; medians of 3. */
-async function tfjsDenseTrainRate(): Promise<number> {
-  const steps = 30, warmup = 5;
-  const data = synthetic({ train: BATCH * steps, test: BATCH, validation: 0, features: SIZES[0], seed: 1 });
+/** Dense training on tfjs through the real loop; the median of `reps` runs of `steps` steps (the first `warmup` untimed). */
+async function tfjsDenseTrainRate(makeNet: (seed: number) => Net, { steps = 30, warmup = 5, reps = 3 } = {}): Promise<number> {
+  const probe = makeNet(0), features = probe.features;
+  probe.dispose();
+  const data = synthetic({ train: BATCH * steps, test: BATCH, validation: 0, features, seed: 1 });
   const rates: number[] = [];
-  for (let rep = 0; rep < 3; rep++) {
-    const net = mlp(SIZES, { seed: rep });
+  for (let rep = 0; rep < reps; rep++) {
+    const net = makeNet(rep);
     let warm = 0, last = 0;
     await trainMasked({
       net, masks: MaskSet.dense(net.prunable), data, engine: "tfjs",
@@ -61,13 +64,26 @@ function fastest(rows: readonly EngineBenchRow[], sparsity: number): EngineBench
   return rows.filter((r) => r.sparsity === sparsity).sort((a, b) => b.trainSamplesPerSec - a.trainSamplesPerSec)[0];
 }
 
+/** Conv-2 at `width` on the default kernels (a conv step takes 0.1–1.5 s here: few steps per sample). */
+function convBench(width: number, sparsities: number[], steps: number, samples: number): EngineBenchResult {
+  const net = conv2({ width });
+  const spec = net.spec as ConvSpec;
+  net.dispose();
+  return benchEngine({ conv: spec, batch: BATCH, sparsities, steps, samples, warmup: 1, implementations: [defaultKernels().name] });
+}
+
+const at = (result: EngineBenchResult, sparsity: number) => result.rows.find((r) => r.sparsity === sparsity)!;
+
 async function main() {
   const json = process.argv.includes("--json");
   const backend = await useBackend();
   const engine = benchEngine({ sizes: SIZES, batch: BATCH, sparsities: [0, 0.8, 0.9, 0.95, 0.98], implementations: ["addon", "wasm"] });
-  const tfjsDense = await tfjsDenseTrainRate();
+  const tfjsDense = await tfjsDenseTrainRate((seed) => mlp(SIZES, { seed }));
   const torch = torchReference();
   const kernels = process.argv.includes("--kernels") ? benchKernels({ implementations: ["addon", "wasm"] }) : undefined;
+  const convSmall = convBench(0.25, [0, 0.8, 0.9, 0.95, 0.98], 4, 3);
+  const convFull = convBench(1, [0, 0.9], 2, 2);
+  const tfjsConv = await tfjsDenseTrainRate((seed) => conv2({ width: 0.25, seed }), { steps: 8, warmup: 2, reps: 1 });
 
   const dense = fastest(engine.rows, 0)!;
   // Sparse ratios compare one implementation with itself, so the kernel path is the only change.
@@ -89,8 +105,20 @@ async function main() {
       sparse90InferVsDense: sparse90.inferSamplesPerSec / dense.inferSamplesPerSec,
       wasmDenseTrainVsTorch: wasmDense ? wasmDense.trainSamplesPerSec / torchTrain : NaN,
       denseTrainVsTfjs: dense.trainSamplesPerSec / tfjsDense,
+      convSparse90TrainVsDense: at(convSmall, 0.9).trainSamplesPerSec / at(convSmall, 0).trainSamplesPerSec,
+      convDenseTrainVsTfjs: at(convSmall, 0).trainSamplesPerSec / tfjsConv,
     },
     engine, torch, kernels,
+    conv: {
+      net: convSmall.net, kernels: convSmall.rows[0].kernels,
+      samplesPerSec: {
+        denseTrain: at(convSmall, 0).trainSamplesPerSec, sparse90Train: at(convSmall, 0.9).trainSamplesPerSec,
+        denseInfer: at(convSmall, 0).inferSamplesPerSec, sparse90Infer: at(convSmall, 0.9).inferSamplesPerSec,
+        tfjsDenseTrain: tfjsConv,
+        width1DenseTrain: at(convFull, 0).trainSamplesPerSec, width1Sparse90Train: at(convFull, 0.9).trainSamplesPerSec,
+      },
+      engine: convSmall, width1: convFull,
+    },
   };
   if (json) {
     process.stdout.write(JSON.stringify(result) + "\n");
@@ -104,6 +132,9 @@ async function main() {
     "trainSamplesPerSec" in torch
       ? `PyTorch ${torch.torch} dense: train ${Math.round(torch.trainSamplesPerSec)} samples/s, inference ${Math.round(torch.inferSamplesPerSec)} samples/s`
       : `PyTorch: not available (${torch.unavailable})`,
+    formatEngineBench(convSmall),
+    formatEngineBench(convFull),
+    `tfjs-${backend.name} dense train, ${convSmall.net}: ${Math.round(tfjsConv)} samples/s`,
     "ratios: " + Object.entries(result.ratios).map(([k, v]) => `${k} ${r(v)}`).join(", "),
     ...(kernels ? [formatKernelBench(kernels)] : []),
   ].join("\n") + "\n");

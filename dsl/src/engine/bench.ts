@@ -2,13 +2,19 @@ import { loadavg } from "node:os";
 import { erk } from "../distributions/index.js";
 import { createImplementations, median, measureBreakEven, type KernelChoice } from "../kernels/bench.js";
 import { randomMask, seededRandom } from "../kernels/testing.js";
-import type { KernelName } from "../kernels/types.js";
+import type { KernelName, Kernels } from "../kernels/types.js";
+import { convLayout } from "../nets/conv.js";
+import { netSpecToString, type ConvSpec } from "../nets/spec.js";
 import type { OptimizerSpec } from "../train/optimizers.js";
+import { createConvEngine } from "./conv-engine.js";
+import type { Engine, EngineOptions } from "./engine.js";
 import { createMlpEngine } from "./mlp-engine.js";
 
 export interface EngineBenchOptions {
-  /** Default [784, 300, 100, 10] (LeNet-300-100). */
+  /** The MLP's widths (default [784, 300, 100, 10], LeNet-300-100). */
   readonly sizes?: readonly number[];
+  /** A ConvNet to measure instead of the MLP, e.g. `conv2({ width: 0.25 }).spec`. */
+  readonly conv?: ConvSpec;
   readonly batch?: number;
   /** ERK sparsities to train at; 0 is dense. Default [0, 0.9]. */
   readonly sparsities?: readonly number[];
@@ -17,6 +23,8 @@ export interface EngineBenchOptions {
   /** Timed steps per sample, and samples (the median is reported). Default 30 × 5. */
   readonly steps?: number;
   readonly samples?: number;
+  /** Untimed steps first (default 5). */
+  readonly warmup?: number;
   /** Default SGD, lr 0.01, momentum 0.9 (the benchmark harness's recipe). */
   readonly optimizer?: OptimizerSpec;
   /** Also measure each implementation's sparse/dense break-even density (slower). */
@@ -42,33 +50,67 @@ export interface EngineBenchRow {
 }
 
 export interface EngineBenchResult {
+  /** The net measured, e.g. "mlp:784-300-100-10". */
+  readonly net: string;
+  readonly batch: number;
   readonly rows: readonly EngineBenchRow[];
   /** Density below which forward + dX + dW of a 128×784×300 layer is faster sparse, per implementation. */
   readonly breakEven: Readonly<Record<string, number>>;
   readonly load: { readonly before: number; readonly after: number };
 }
 
+/** What the benchmark needs of a net: its input width, classes, weight layers, and how to build its engine. */
+interface BenchNet {
+  readonly name: string;
+  readonly features: number;
+  readonly classes: number;
+  /** Weight layers: `${name}.kernel` of `shape` (fan-in `fanIn`) and `${name}.bias` of `out`. */
+  readonly layers: readonly { readonly name: string; readonly shape: readonly number[]; readonly fanIn: number; readonly out: number }[];
+  create(options: EngineOptions & { kernels: Kernels }): Engine;
+}
+
+function benchNet(options: EngineBenchOptions): BenchNet {
+  const conv = options.conv;
+  if (conv) {
+    const layout = convLayout(conv, "benchEngine");
+    return {
+      name: netSpecToString(conv), features: conv.input[0] * conv.input[1] * conv.input[2], classes: conv.dense[conv.dense.length - 1],
+      layers: [
+        ...layout.convs.map((c) => ({ name: c.name, shape: [3, 3, c.in, c.out], fanIn: 9 * c.in, out: c.out })),
+        ...layout.dense.map((d) => ({ name: d.name, shape: [d.in, d.out], fanIn: d.in, out: d.out })),
+      ],
+      create: (o) => createConvEngine({ ...o, spec: conv }),
+    };
+  }
+  const sizes = options.sizes ?? [784, 300, 100, 10];
+  return {
+    name: `mlp:${sizes.join("-")}`, features: sizes[0], classes: sizes[sizes.length - 1],
+    layers: sizes.slice(1).map((out, l) => ({ name: `fc${l + 1}`, shape: [sizes[l], out], fanIn: sizes[l], out })),
+    create: (o) => createMlpEngine({ ...o, sizes }),
+  };
+}
+
 /**
- * Training and inference samples/s of an MLP on the typed-array engine, dense and ERK-sparse
- * (random masks), per kernel implementation. Synthetic data (uniform x, random labels); the data
- * are plain heap arrays, so the WASM engine's copy of each batch into its memory is included.
+ * Training and inference samples/s of an MLP (or a ConvNet) on the typed-array engine, dense and
+ * ERK-sparse (random masks), per kernel implementation. Synthetic data (uniform x, random labels);
+ * the data are plain heap arrays, so the WASM engine's copy of each batch into its memory is included.
  */
 export function benchEngine(options: EngineBenchOptions = {}): EngineBenchResult {
   const before = loadavg()[0];
-  const sizes = options.sizes ?? [784, 300, 100, 10];
+  const net = benchNet(options);
   const batch = options.batch ?? 128, steps = options.steps ?? 30, samples = options.samples ?? 5;
   const optimizer = options.optimizer ?? { name: "sgd", lr: 0.01, momentum: 0.9 };
   const batches = 8;
   const random = seededRandom(1);
-  const xs = Float32Array.from({ length: batches * batch * sizes[0] }, () => random());
-  const ys = Int32Array.from({ length: batches * batch }, () => Math.floor(random() * sizes[sizes.length - 1]));
+  const xs = Float32Array.from({ length: batches * batch * net.features }, () => random());
+  const ys = Int32Array.from({ length: batches * batch }, () => Math.floor(random() * net.classes));
   const weights = new Map<string, Float32Array>();
-  for (let l = 1; l < sizes.length; l++) {
-    const scale = Math.sqrt(6 / sizes[l - 1]);
-    weights.set(`fc${l}.kernel`, Float32Array.from({ length: sizes[l - 1] * sizes[l] }, () => (random() * 2 - 1) * scale));
-    weights.set(`fc${l}.bias`, new Float32Array(sizes[l]));
+  for (const l of net.layers) {
+    const scale = Math.sqrt(6 / l.fanIn), size = l.shape.reduce((a, b) => a * b, 1);
+    weights.set(`${l.name}.kernel`, Float32Array.from({ length: size }, () => (random() * 2 - 1) * scale));
+    weights.set(`${l.name}.bias`, new Float32Array(l.out));
   }
-  const specs = sizes.slice(1).map((out, l) => ({ name: `fc${l + 1}.kernel`, shape: [sizes[l], out] }));
+  const specs = net.layers.map((l) => ({ name: `${l.name}.kernel`, shape: l.shape }));
 
   const rows: EngineBenchRow[] = [];
   const breakEven: Record<string, number> = {};
@@ -83,11 +125,11 @@ export function benchEngine(options: EngineBenchOptions = {}): EngineBenchResult
             masks.set(layer.name, layer.density < 1 ? randomMask(layer.total, layer.density, random) : undefined);
           }
         }
-        const engine = createMlpEngine({ sizes, weights, masks, kernels, optimizer });
-        const x = (i: number) => xs.subarray((i % batches) * batch * sizes[0], ((i % batches) + 1) * batch * sizes[0]);
+        const engine = net.create({ weights, masks, kernels, optimizer });
+        const x = (i: number) => xs.subarray((i % batches) * batch * net.features, ((i % batches) + 1) * batch * net.features);
         const y = (i: number) => ys.subarray((i % batches) * batch, ((i % batches) + 1) * batch);
         let first = NaN, last = NaN;
-        for (let i = 0; i < 5; i++) engine.step(x(i), y(i)); // warm-up
+        for (let i = 0; i < (options.warmup ?? 5); i++) engine.step(x(i), y(i));
         const train: number[] = [];
         for (let s = 0; s < samples; s++) {
           const t0 = performance.now();
@@ -118,11 +160,11 @@ export function benchEngine(options: EngineBenchOptions = {}): EngineBenchResult
       kernels.dispose();
     }
   }
-  return { rows, breakEven, load: { before, after: loadavg()[0] } };
+  return { net: net.name, batch, rows, breakEven, load: { before, after: loadavg()[0] } };
 }
 
 export function formatEngineBench(result: EngineBenchResult): string {
-  const lines = [`load average (1 min): ${result.load.before.toFixed(2)} before, ${result.load.after.toFixed(2)} after`,
+  const lines = [`${result.net}, batch ${result.batch}; load average (1 min): ${result.load.before.toFixed(2)} before, ${result.load.after.toFixed(2)} after`,
     "kernels  thr  sparsity   train/s   ms/step   infer/s  best train/s  best infer/s   layers"];
   for (const r of result.rows) {
     lines.push([
