@@ -8,7 +8,7 @@
 import { rename } from "node:fs/promises";
 import { join } from "node:path";
 import { argError, SparselabError } from "../errors.js";
-import { openRunDir, writeJsonAtomic } from "../io/run-dir.js";
+import { openRunDir, removeTemporaryFiles, writeJsonAtomic } from "../io/run-dir.js";
 import { loadCheckpoint, saveCheckpoint, type Checkpoint } from "../io/checkpoint.js";
 import type { MaskSet } from "../masks/index.js";
 import type { Net } from "../nets/index.js";
@@ -50,7 +50,8 @@ export class RunStore {
   static async open(root: string, recipe: unknown, backend: string, onUnit?: (event: UnitEvent) => void): Promise<RunStore> {
     if (typeof root !== "string" || root === "") throw argError("run", "dir", "a directory path", root);
     try {
-      const { key } = await openRunDir(root, recipe);
+      const { key, dir } = await openRunDir(root, recipe);
+      await removeTemporaryFiles(dir);
       return new RunStore(root, key, backend, onUnit);
     } catch (error) {
       throw new SparselabError(`run(dir): expected a writable directory, received ${JSON.stringify(root)} (${(error as Error).message})`, { cause: error });

@@ -37,11 +37,18 @@ export async function openRunDir(root: string, recipe: unknown): Promise<{ reado
   const key = hash.slice(0, RUN_KEY_LENGTH);
   const dir = join(root, key);
   await mkdir(dir, { recursive: true });
-  // A process killed mid-save leaves its temporary file behind (the saved file itself is intact or absent).
-  for (const name of await readdir(dir)) if (/^\..*\.tmp$/.test(name)) await rm(join(dir, name), { force: true });
   const recipeFile = join(dir, "recipe.json");
   const text = JSON.stringify(recipe, null, 2) + "\n";
   const existing = await readFile(recipeFile, "utf8").catch(() => undefined);
   if (existing !== text) await writeFileAtomic(recipeFile, new TextEncoder().encode(text));
   return { hash, key, dir };
+}
+
+/**
+ * Removes the temporary files a process killed mid-save left in `dir` (the saved files themselves
+ * are intact or absent). Only for the process about to write there: another one's save in progress
+ * would lose its temporary file.
+ */
+export async function removeTemporaryFiles(dir: string): Promise<void> {
+  for (const name of await readdir(dir)) if (/^\..*\.tmp$/.test(name)) await rm(join(dir, name), { force: true });
 }

@@ -58,9 +58,13 @@ describe("sl.sweep", () => {
 
   it("run again: every run is loaded from disk, nothing recomputed, the same results", async () => {
     const first = await sweep([SPARSE, REGROW], { dir, workers: 2 });
+    // Another process's save in progress there (a job writing the same run) is left alone.
+    const inFlight = join(first[0].dir, ".result.json.0123456789ab.tmp");
+    writeFileSync(inFlight, "{");
     const { outcomes, events } = await recorded([SPARSE, REGROW], { dir, workers: 2 });
     expect(events.map((e) => [e.type, e.index])).toEqual([["loaded", 0], ["loaded", 1]]);
     expect(outcomes).toEqual(first.map((o) => ({ ...o, loaded: true })));
+    expect(existsSync(inFlight)).toBe(true);
   });
 
   it("a recipe that fails reports one line naming its index; the others' results stand", async () => {
@@ -76,6 +80,9 @@ describe("sl.sweep", () => {
   it("an unreadable or foreign result.json is set aside and the run recomputed", async () => {
     const [sparse, regrow] = (await sweep([SPARSE, REGROW], { dir, workers: 1 })).map(succeeded);
     writeFileSync(join(sparse.dir, "result.json"), '{"hash": "cut sh');
+    // What a worker killed mid-save leaves: removed by the worker that recomputes the run.
+    const leftover = join(sparse.dir, ".result.json.0123456789ab.tmp");
+    writeFileSync(leftover, "{");
     writeFileSync(join(regrow.dir, "result.json"), JSON.stringify({ hash: sparse.hash, recipe: sparse.recipe, summary: sparse.summary, seconds: sparse.seconds }));
     const { outcomes, events } = await recorded([SPARSE, REGROW], { dir, workers: 1 });
     const started = events.filter((e) => e.type === "started");
@@ -83,6 +90,7 @@ describe("sl.sweep", () => {
     expect(started[0].type === "started" && started[0].recomputing).toMatch(/^not JSON/);
     expect(started[1].type === "started" && started[1].recomputing).toBe(`written for recipe ${sparse.hash}`);
     expect(readFileSync(join(sparse.dir, "result.json.corrupt"), "utf8")).toBe('{"hash": "cut sh');
+    expect(existsSync(leftover)).toBe(false);
     expect(outcomes.map(succeeded).map((o) => timeless(o.summary))).toEqual([timeless(sparse.summary), timeless(regrow.summary)]);
   });
 });

@@ -3,6 +3,7 @@
  * own tfjs state and kernel threads, and stores each result before reporting it.
  */
 import { plan } from "../builder/impl.js";
+import { removeTemporaryFiles } from "../io/run-dir.js";
 import type { RunRequest, WorkerMessage } from "./protocol.js";
 import { saveStoredRun } from "./store.js";
 
@@ -13,6 +14,7 @@ function send(message: WorkerMessage): void {
 async function run(request: RunRequest): Promise<void> {
   const started = Date.now();
   try {
+    await removeTemporaryFiles(request.dir);
     const result = await plan(request.recipe).run({
       onEvent: (event) => event.type === "epoch" && send({ type: "epoch", epoch: event.epoch, record: event.record }),
     });
