@@ -55,5 +55,10 @@ export async function loadStoredRun(dir: string, hash: string): Promise<StoredRu
 
 /** Keeps an unusable result file for inspection, out of the way of the recomputed one. */
 export async function setStoredRunAside(dir: string): Promise<void> {
-  await rename(join(dir, RESULT_FILE), join(dir, `${RESULT_FILE}.corrupt`));
+  try {
+    await rename(join(dir, RESULT_FILE), join(dir, `${RESULT_FILE}.corrupt`));
+  } catch (error) {
+    // Another sweep sharing the directory set it aside first.
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
 }
