@@ -49,8 +49,8 @@ export class WeightLayer {
   readonly #k: Kernels;
   readonly #threshold: number;
   readonly #denseWeightGrads: boolean;
-  /** float64 column sums behind gBias (row blocks add up in them). */
-  readonly #biasSums: Float64Array;
+  /** Bias gradients are 1ᵀ·dY, a gemm with m = 1 over this (grown to the most rows seen). */
+  #ones: Float32Array = new Float32Array(0);
   #mask: Uint8Array | undefined;
   /** Indices of the kept weights (ascending) when masked. */
   #kept: Int32Array | undefined;
@@ -81,7 +81,6 @@ export class WeightLayer {
     this.wSlots = Array.from({ length: slotCount }, () => k.allocFloat32(size));
     this.bSlots = Array.from({ length: slotCount }, () => k.allocFloat32(init.out));
     this.gBias = k.allocFloat32(init.out);
-    this.#biasSums = new Float64Array(init.out);
   }
 
   get mode(): LayerMode {
@@ -117,10 +116,12 @@ export class WeightLayer {
    * earlier row blocks of the same batch (conv layers, whose weight gradients are always dense).
    */
   weightGrads(m: number, x: Float32Array, dy: Float32Array, dense: boolean, accumulate: boolean): void {
-    const k = this.#k, out = this.out, sums = this.#biasSums;
-    if (!accumulate) sums.fill(0);
-    for (let r = 0, o = 0; r < m; r++, o += out) for (let j = 0; j < out; j++) sums[j] += dy[o + j];
-    this.gBias.set(sums);
+    const k = this.#k, out = this.out;
+    if (this.#ones.length < m) {
+      k.free(this.#ones);
+      this.#ones = k.allocFloat32(m).fill(1);
+    }
+    k.gemm(1, out, m, this.#ones, dy, this.gBias, { beta: accumulate ? 1 : 0 });
     if (this.#sparse && !dense && !this.#denseWeightGrads) k.sddmm(m, x, dy, this.#sparse, this.#gSparse!);
     else {
       this.#gDense ??= k.allocFloat32(this.w.length);
@@ -233,7 +234,7 @@ export class WeightLayer {
 
   dispose(): void {
     this.#dropSparse();
-    for (const a of [this.w, this.b, this.gBias, this.#gDense, this.#kept, ...this.wSlots, ...this.bSlots]) if (a) this.#k.free(a);
+    for (const a of [this.w, this.b, this.gBias, this.#ones, this.#gDense, this.#kept, ...this.wSlots, ...this.bSlots]) if (a) this.#k.free(a);
   }
 
   #dropSparse(): void {
