@@ -45,6 +45,18 @@ describe("loadKernels", () => {
     expect(() => load({ prefer: "gpu" as never })).toThrow(SparselabError);
   });
 
+  it("takes its thread count from SPARSELAB_KERNEL_THREADS unless given, and rejects a bad value", () => {
+    vi.stubEnv("SPARSELAB_KERNELS", "addon");
+    vi.stubEnv("SPARSELAB_KERNEL_THREADS", "1");
+    const one = load();
+    expect(one.threads).toBe(1);
+    const two = load({ threads: 2 });
+    expect(two.threads).toBe(2);
+    vi.stubEnv("SPARSELAB_KERNEL_THREADS", "0");
+    expect(() => load()).toThrow(/^loadKernels\(SPARSELAB_KERNEL_THREADS\): expected a positive integer, received 0$/);
+    [one, two].forEach((k) => k.dispose());
+  });
+
   it("falls back to WASM when the .node is missing, and to JS when the .wasm is missing too", () => {
     const noAddon = load({ prefer: "addon", addonPath: "/nonexistent/spkernels.node" });
     expect(noAddon.name).toBe("wasm");

@@ -1,4 +1,4 @@
-import { checkOneOf } from "../validate.js";
+import { checkOneOf, checkPositiveInt } from "../validate.js";
 import { createAddonKernels } from "./addon.js";
 import { createJsKernels } from "./js.js";
 import { KERNEL_NAMES, type KernelName, type Kernels } from "./types.js";
@@ -11,7 +11,10 @@ export interface LoadKernelsOptions {
    * `SPARSELAB_KERNELS` environment variable, else "addon".
    */
   readonly prefer?: KernelName;
-  /** Threads: default min(2, cores) for the addon, 1 for WASM (more use worker threads). */
+  /**
+   * Threads: default the `SPARSELAB_KERNEL_THREADS` environment variable (a sweep sets it so its
+   * workers share the cores), else min(2, cores) for the addon and 1 for WASM (more use worker threads).
+   */
   readonly threads?: number;
   /** Overrides of the prebuilt paths (tests use them to simulate a missing build). */
   readonly addonPath?: string | URL;
@@ -31,12 +34,14 @@ export function loadKernels(options: LoadKernelsOptions = {}): Kernels {
     ? checkOneOf("loadKernels", "prefer", options.prefer, KERNEL_NAMES)
     : fromEnv ? checkOneOf("loadKernels", "SPARSELAB_KERNELS", fromEnv, KERNEL_NAMES) : "addon";
   const reason = options.prefer !== undefined ? "requested" : fromEnv ? "SPARSELAB_KERNELS" : "best available";
+  const threadsFromEnv = process.env.SPARSELAB_KERNEL_THREADS;
+  const threads = options.threads ?? (threadsFromEnv === undefined ? undefined : checkPositiveInt("loadKernels", "SPARSELAB_KERNEL_THREADS", Number(threadsFromEnv)));
   const skipped: string[] = [];
   for (const name of KERNEL_NAMES.slice(KERNEL_NAMES.indexOf(first))) {
     const how = { reason: skipped.length === 0 ? reason : "best available", skipped };
     try {
-      if (name === "addon") return createAddonKernels({ path: options.addonPath, threads: options.threads }, how);
-      if (name === "wasm") return createWasmKernels({ path: options.wasmPath, memoryMB: options.memoryMB, threads: options.threads }, how);
+      if (name === "addon") return createAddonKernels({ path: options.addonPath, threads }, how);
+      if (name === "wasm") return createWasmKernels({ path: options.wasmPath, memoryMB: options.memoryMB, threads }, how);
       return createJsKernels(how);
     } catch (error) {
       skipped.push(`${name}: ${(error as Error).message}`);

@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import type { Recipe } from "../io/recipe.js";
 import type { RunRef, SweepEvent, SweepOutcome } from "./types.js";
 import { WorkerProcess } from "./worker-process.js";
@@ -22,6 +23,8 @@ export interface PoolOptions {
  */
 export async function runInWorkers(jobs: readonly SweepJob[], { workers, retries, emit }: PoolOptions): Promise<SweepOutcome[]> {
   const queue = jobs.map((job) => ({ job, attempt: 1 }));
+  // Workers share the cores: each one's native kernels get an equal share of the threads.
+  const kernelThreads = Math.max(1, Math.floor(availableParallelism() / workers));
   const outcomes: SweepOutcome[] = [];
 
   const drain = async (): Promise<void> => {
@@ -30,7 +33,7 @@ export async function runInWorkers(jobs: readonly SweepJob[], { workers, retries
       for (let next = queue.shift(); next; next = queue.shift()) {
         const { job, attempt } = next;
         const { index, hash, dir, recipe } = job;
-        worker ??= new WorkerProcess();
+        worker ??= new WorkerProcess(kernelThreads);
         emit({ type: "started", index, hash, attempt, pid: worker.pid, ...(job.recomputing && attempt === 1 && { recomputing: job.recomputing }) });
         const reply = await worker.run({ hash, dir, recipe }, (epoch, record) => emit({ type: "epoch", index, hash, epoch, epochs: recipe.train.epochs, record }));
         if (reply.kind === "done") {

@@ -23,9 +23,11 @@ export class WorkerProcess {
   #ended?: string;
   #pending?: { readonly resolve: (reply: RunReply) => void; readonly onEpoch: (epoch: number, record: HistoryRecord) => void };
 
-  constructor() {
+  /** `kernelThreads`: the worker's share of the cores for the native kernels (unless the caller set SPARSELAB_KERNEL_THREADS). */
+  constructor(kernelThreads: number) {
+    const env = { SPARSELAB_KERNEL_THREADS: String(kernelThreads), ...process.env };
     // stdout is ignored: a worker's stray output must not mix into the sweep's (the CLI prints JSON there).
-    this.#child = fork(WORKER_ENTRY, [], { stdio: ["ignore", "ignore", "pipe", "ipc"] });
+    this.#child = fork(WORKER_ENTRY, [], { env, stdio: ["ignore", "ignore", "pipe", "ipc"] });
     this.#child.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
       this.#stderr = (this.#stderr + chunk).slice(-STDERR_TAIL);
     });
