@@ -45,4 +45,4 @@ export * as finetune from "./finetune/index.js";
 export { compose, SparseDelta, DeltaSwitch, FinetuneResult, type FinetunePlan, type MethodPlan, type Task, type FinetuneOptions } from "./finetune/index.js";
 export { vit, type VitOptions, type VitSpec } from "./nets/index.js";
 export { loadKernels, defaultKernels, SparseMatrix, type Kernels, type KernelName, type KernelInfo } from "./kernels/index.js";
-export { createMlpEngine, type MlpEngine, type MlpEngineOptions } from "./engine/index.js";
+export { createMlpEngine, createConvEngine, type Engine, type MlpEngine, type MlpEngineOptions, type ConvEngine, type ConvEngineOptions } from "./engine/index.js";
