@@ -34,7 +34,7 @@ export interface ConvEngine extends Engine {
  * (128 MB by default) also holds sddmm's transposed copies of both operands, about as large again.
  */
 const IM2COL_FLOATS: Readonly<Record<Kernels["name"], number>> = { addon: 2 ** 24, js: 2 ** 24, wasm: 2 ** 22 };
-/** Activation and gradient floats per predict / evaluate pass (conv2: ~70 images at width 0.25, ~17 at width 1). */
+/** Activation and gradient floats per predict / evaluate pass (conv2: ~70 images at width 0.25, ~17 at width 1), unless a training batch already took more. */
 const EVAL_BUDGET = 2 ** 22;
 
 /** One conv layer and the pool after it; its buffers are regions of the engine's arena (offsets in floats). */
@@ -131,7 +131,10 @@ export function createConvEngine(options: ConvEngineOptions): ConvEngine {
     features,
     classes: layout.dense[layout.dense.length - 1].out,
     layers: setup.layers,
-    evalChunk: Math.max(1, Math.min(1024, Math.floor(EVAL_BUDGET / perImage))),
+    // Buffers already sized for a training batch serve evaluation as well.
+    get evalChunk() {
+      return Math.max(capacity, Math.min(1024, Math.floor(EVAL_BUDGET / perImage)), 1);
+    },
 
     forward(x, batch) {
       reserve(batch);

@@ -151,7 +151,7 @@ export function assembleEngine<Extra extends object>(label: string, setup: Engin
     return loss;
   }
 
-  /** Calls `each(rows, first)` on the input in chunks of `evalChunk` examples. */
+  /** Calls `each(logits, first, n)` for the input in chunks of at most `evalChunk` examples. */
   function chunked(x: Float32Array, batch: number, each: (logits: Float32Array, first: number, n: number) => void): void {
     for (let r = 0; r < batch; r += network.evalChunk) {
       const n = Math.min(network.evalChunk, batch - r);
@@ -168,6 +168,7 @@ export function assembleEngine<Extra extends object>(label: string, setup: Engin
 
     step(x, y, lr = optimizer.spec.lr) {
       if (typeof lr !== "number" || !(lr >= 0) || !Number.isFinite(lr)) throw argError(`${label}.step`, "lr", "a finite number ≥ 0", lr);
+      // begin() counts the step (Adam's bias correction): only once the inputs passed their checks.
       let rule: ReturnType<TypedOptimizer["begin"]> | undefined;
       return pass("step", x, y, false, (l) => l.update((rule ??= optimizer.begin(lr))));
     },
