@@ -1,11 +1,11 @@
 import type { Split } from "@sparselab/datasets";
 import { createConvEngine, createMlpEngine, type Engine } from "../engine/index.js";
+import { argError } from "../errors.js";
 import type { Kernels } from "../kernels/index.js";
 import type { MaskSet } from "../masks/index.js";
 import type { Net } from "../nets/index.js";
 import type { OptimizerSpec } from "./optimizers.js";
 import type { Stepper } from "./stepper.js";
-import { argError } from "../errors.js";
 
 /**
  * Masked training of an MLP or a ConvNet on the typed-array kernels engine: layers below the
