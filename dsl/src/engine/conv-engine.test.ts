@@ -185,6 +185,7 @@ describe("ConvNet engine argument checks", () => {
     expect(() => create({ spec: { ...SPEC, input: [7, 6] as unknown as [number, number, number] } })).toThrow(/\(spec\.input\)/);
     expect(() => create({ spec: { ...SPEC, convs: ["pool", 4] } })).toThrow(/\(spec\.convs\)/);
     expect(() => create({ spec: { ...SPEC, convs: [4, "pool", "pool"] } })).toThrow(/\(spec\.convs\): expected a conv width before each pool/);
+    expect(() => create({ spec: { ...SPEC, input: [3, 3, 2], convs: [4, "pool", 3, "pool"] } })).toThrow(/\(spec\.convs\): expected pools only on maps of at least 2×2 \(this one is 1×1\)/);
     expect(() => create({ spec: { ...SPEC, dense: [] } })).toThrow(/\(spec\.dense\)/);
     expect(() => create({ weights: new Map() })).toThrow(/weights\.get\("conv1\.kernel"\)/);
     expect(() => create({ masks: new Map([["conv9.kernel", undefined]]) })).toThrow(/\(masks\): expected masks of conv1\.kernel/);
