@@ -98,6 +98,7 @@ async function main() {
       tfjsDenseTrain: tfjsDense, torchDenseTrain: torchTrain,
       torchDenseInfer: "inferSamplesPerSec" in torch ? torch.inferSamplesPerSec : NaN,
     },
+    peakMB: { dense: dense.peakBytes / 2 ** 20, sparse90: sparse90.peakBytes / 2 ** 20 },
     ratios: {
       denseTrainVsTorch: dense.trainSamplesPerSec / torchTrain,
       sparse90TrainVsDense: sparse90.trainSamplesPerSec / dense.trainSamplesPerSec,

@@ -10,6 +10,8 @@ describe("benchEngine (tiny nets: the harness itself, not the numbers)", () => {
       expect(r.trainSamplesPerSec).toBeGreaterThan(0);
       expect(r.inferSamplesPerSec).toBeGreaterThan(0);
       expect(Number.isFinite(r.loss[1])).toBe(true);
+      // At least the weights and their momentum (1955 parameters): held in WASM memory or in ArrayBuffers.
+      expect(r.peakBytes, `${r.kernels}@${r.sparsity}`).toBeGreaterThanOrEqual(2 * 4 * 1955);
     }
     const sparse = result.rows[1];
     expect(sparse.layers.some((l) => l.mode === "sparse")).toBe(true);

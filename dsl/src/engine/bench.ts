@@ -47,6 +47,11 @@ export interface EngineBenchRow {
   readonly bestInferSamplesPerSec: number;
   /** Mean loss of the first and the last timed step (a sanity check that it trains). */
   readonly loss: readonly [number, number];
+  /**
+   * Peak bytes the engine held while training and predicting: typed arrays (ArrayBuffers) plus
+   * the kernels' own memory, above what was allocated before it was created.
+   */
+  readonly peakBytes: number;
 }
 
 export interface EngineBenchResult {
@@ -125,6 +130,8 @@ export function benchEngine(options: EngineBenchOptions = {}): EngineBenchResult
             masks.set(layer.name, layer.density < 1 ? randomMask(layer.total, layer.density, random) : undefined);
           }
         }
+        const held = () => process.memoryUsage().arrayBuffers + kernels.bytesInUse();
+        const baseline = held();
         const engine = net.create({ weights, masks, kernels, optimizer });
         const x = (i: number) => xs.subarray((i % batches) * batch * net.features, ((i % batches) + 1) * batch * net.features);
         const y = (i: number) => ys.subarray((i % batches) * batch, ((i % batches) + 1) * batch);
@@ -139,11 +146,13 @@ export function benchEngine(options: EngineBenchOptions = {}): EngineBenchResult
           }
           train.push((performance.now() - t0) / steps);
         }
+        let peak = held();
         const infer: number[] = [];
         for (let s = 0; s < samples; s++) {
           const t0 = performance.now();
           for (let i = 0; i < steps; i++) engine.predict(x(i));
           infer.push((performance.now() - t0) / steps);
+          peak = Math.max(peak, held());
         }
         const ms = median(train);
         rows.push({
@@ -152,7 +161,7 @@ export function benchEngine(options: EngineBenchOptions = {}): EngineBenchResult
           trainSamplesPerSec: (batch * 1000) / ms, msPerStep: ms,
           inferSamplesPerSec: (batch * 1000) / median(infer),
           bestTrainSamplesPerSec: (batch * 1000) / Math.min(...train), bestInferSamplesPerSec: (batch * 1000) / Math.min(...infer),
-          loss: [first, last],
+          loss: [first, last], peakBytes: peak - baseline,
         });
         engine.dispose();
       }
@@ -165,12 +174,12 @@ export function benchEngine(options: EngineBenchOptions = {}): EngineBenchResult
 
 export function formatEngineBench(result: EngineBenchResult): string {
   const lines = [`${result.net}, batch ${result.batch}; load average (1 min): ${result.load.before.toFixed(2)} before, ${result.load.after.toFixed(2)} after`,
-    "kernels  thr  sparsity   train/s   ms/step   infer/s  best train/s  best infer/s   layers"];
+    "kernels  thr  sparsity   train/s   ms/step   infer/s  best train/s  best infer/s  peak MB   layers"];
   for (const r of result.rows) {
     lines.push([
       r.kernels.padEnd(7), String(r.threads).padStart(3), (r.sparsity ? `${Math.round(r.sparsity * 100)}%` : "dense").padStart(8),
       r.trainSamplesPerSec.toFixed(0).padStart(9), r.msPerStep.toFixed(2).padStart(8), r.inferSamplesPerSec.toFixed(0).padStart(9),
-      r.bestTrainSamplesPerSec.toFixed(0).padStart(12), r.bestInferSamplesPerSec.toFixed(0).padStart(12),
+      r.bestTrainSamplesPerSec.toFixed(0).padStart(12), r.bestInferSamplesPerSec.toFixed(0).padStart(12), (r.peakBytes / 2 ** 20).toFixed(1).padStart(7),
       r.layers.map((l) => `${l.name.replace(".kernel", "")}:${l.density.toFixed(2)}${l.mode === "sparse" ? "s" : "d"}`).join(" "),
     ].join("  "));
   }

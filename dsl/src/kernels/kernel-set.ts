@@ -64,6 +64,7 @@ export function kernelSet(name: KernelName, threads: number, detail: string, raw
     allocInt32: (length: number) => memory.allocInt32(checkCount("kernels.allocInt32", "length", length)),
     free: (array: F32 | I32) => memory.free(array),
     owns: (array: F32 | I32) => memory.owns(array),
+    bytesInUse: () => memory.bytesInUse(),
 
     gemm(m: number, n: number, k: number, a: F32, b: F32, c: F32, o: GemmOptions = {}): void {
       const call = "kernels.gemm";

@@ -17,6 +17,8 @@ export interface KernelMemory {
   free(array: Float32Array | Int32Array): void;
   /** Whether the kernels use `array` in place (always true except for WASM's foreign arrays). */
   owns(array: Float32Array | Int32Array): boolean;
+  /** Bytes allocated in the kernels' own memory (WASM's linear memory); 0 when arrays are ordinary ArrayBuffers. */
+  bytesInUse(): number;
 }
 
 /** Plain JS heap arrays: what the addon and the JS kernels use. */
@@ -25,6 +27,7 @@ export const heapMemory: KernelMemory = Object.freeze({
   allocInt32: (length: number) => new Int32Array(length),
   free: () => {},
   owns: () => true,
+  bytesInUse: () => 0,
 });
 
 /**

@@ -266,11 +266,16 @@ export class WasmHeap implements KernelMemory {
   readonly memory: WebAssembly.Memory;
   readonly #free: { offset: number; size: number }[];
   readonly #used = new Map<number, number>();
+  #inUse = 0;
 
   constructor(memory: WebAssembly.Memory, heapBase: number) {
     this.memory = memory;
     const start = align(heapBase);
     this.#free = [{ offset: start, size: memory.buffer.byteLength - start }];
+  }
+
+  bytesInUse(): number {
+    return this.#inUse;
   }
 
   /** Bytes still free (fragmented or not). */
@@ -320,6 +325,7 @@ export class WasmHeap implements KernelMemory {
     const size = this.#used.get(ptr);
     if (size === undefined) return;
     this.#used.delete(ptr);
+    this.#inUse -= size;
     const free = this.#free;
     let i = 0;
     while (i < free.length && free[i].offset < ptr) i++;
@@ -347,6 +353,7 @@ export class WasmHeap implements KernelMemory {
         block.size -= size;
       }
       this.#used.set(ptr, size);
+      this.#inUse += size;
       return ptr;
     }
     return -1;
