@@ -1,4 +1,6 @@
 import { loadavg } from "node:os";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { erk } from "../distributions/index.js";
 import { createImplementations, median, measureBreakEven, type KernelChoice } from "../kernels/bench.js";
 import { randomMask, seededRandom } from "../kernels/testing.js";
@@ -131,6 +133,7 @@ export function benchEngine(options: EngineBenchOptions = {}): EngineBenchResult
           }
         }
         const held = () => process.memoryUsage().arrayBuffers + kernels.bytesInUse();
+        collectGarbage(); // the previous configuration's arrays must not be freed during this one's measurement
         const baseline = held();
         const engine = net.create({ weights, masks, kernels, optimizer });
         const x = (i: number) => xs.subarray((i % batches) * batch * net.features, ((i % batches) + 1) * batch * net.features);
@@ -170,6 +173,12 @@ export function benchEngine(options: EngineBenchOptions = {}): EngineBenchResult
     }
   }
   return { net: net.name, batch, rows, breakEven, load: { before, after: loadavg()[0] } };
+}
+
+/** A full garbage collection, without needing node --expose-gc. */
+function collectGarbage(): void {
+  setFlagsFromString("--expose-gc");
+  (runInNewContext("gc") as () => void)();
 }
 
 export function formatEngineBench(result: EngineBenchResult): string {
