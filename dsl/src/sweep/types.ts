@@ -9,8 +9,8 @@ export interface SweepOptions {
   /** Root of the run directories (default ".runs/sweep"): each run lives in `<dir>/<hash prefix>/`. */
   readonly dir?: string;
   /**
-   * Worker processes, each training one run at a time. Default max(1, ⌊cores / 2⌋): the kernels
-   * addon trains an MLP on 2 threads per process.
+   * Worker processes, each training one run at a time, each with ⌊cores / workers⌋ kernel threads
+   * (`SPARSELAB_KERNEL_THREADS`). Default: one per core.
    */
   readonly workers?: number;
   /**
