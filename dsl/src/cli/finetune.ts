@@ -2,9 +2,9 @@ import { argError } from "../errors.js";
 import { loadCheckpoint } from "../io/checkpoint.js";
 import type { FinetuneEvent } from "../finetune/context.js";
 import { fashionTasks, type FashionTasks } from "../finetune/tasks.js";
-import { finetune, type FinetuneMethod, type MethodPlan } from "../finetune/plan.js";
+import { finetune, FINETUNE_METHODS, type FinetuneMethod, type MethodPlan } from "../finetune/plan.js";
 import { pretrainedVit } from "../finetune/pretrained.js";
-import { fromRecipe } from "../finetune/recipe.js";
+import { fromRecipe, withMethod } from "../finetune/recipe.js";
 import { adam } from "../train/optimizers.js";
 import type { Net } from "../nets/index.js";
 import { numberFlag, parseFlags, readJson, type Flags } from "./args.js";
@@ -20,7 +20,6 @@ const FLAGS = {
 const PLAN_FLAGS = ["method", "config", "task", "domain", "data", "train-per-class", "test-per-class", "steps", "batch-size", "lr", "seed"] as const;
 
 const TASKS: Record<string, keyof Omit<FashionTasks, "data">> = { source: "source", "new-classes": "newClasses", shifted: "shifted", transfer: "transfer" };
-const METHODS: readonly FinetuneMethod[] = ["full", "lora", "s2ft", "sara", "ltsft"];
 
 type Values = Flags["values"];
 
@@ -29,7 +28,7 @@ async function planFromFlags(values: Values, base: Net): Promise<MethodPlan<Fine
   const call = "sparselab finetune";
   const num = (flag: keyof typeof FLAGS) => numberFlag("finetune", flag, values[flag] as string | undefined);
   const method = values.method as string | undefined;
-  if (!(METHODS as readonly string[]).includes(method ?? "")) throw argError(call, "--method", METHODS.map((m) => `"${m}"`).join(" | "), method);
+  if (!(FINETUNE_METHODS as readonly string[]).includes(method ?? "")) throw argError(call, "--method", FINETUNE_METHODS.map((m) => `"${m}"`).join(" | "), method);
   let config: unknown = {};
   if (values.config !== undefined) {
     try {
@@ -51,13 +50,7 @@ async function planFromFlags(values: Values, base: Net): Promise<MethodPlan<Fine
     task, steps: num("steps") ?? 300, batchSize: num("batch-size") ?? 64, optimizer: adam(num("lr") ?? 1e-3), seed: num("seed"),
     evaluate: taskName === "source" ? {} : { source: tasks.source },
   });
-  switch (method as FinetuneMethod) {
-    case "full": return plan.full();
-    case "lora": return plan.lora(config as never);
-    case "s2ft": return plan.s2ft(config as never);
-    case "sara": return plan.sara(config as never);
-    case "ltsft": return plan.ltsft(config as never);
-  }
+  return withMethod(plan, method as FinetuneMethod, config);
 }
 
 /** Fine-tunes a pretrained net from a recipe (or flags); prints the metrics and optionally saves the delta. */

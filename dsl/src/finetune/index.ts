@@ -1,9 +1,9 @@
 /** Sparse fine-tuning: `sl.finetune.pretrainedVit()`, tasks, deltas, and the methods behind `net.finetune(t)`. */
-export { finetune, FinetuneResult, type FinetunePlan, type MethodPlan, type FinetuneMethod, type FinetuneMetrics, type FinetuneRecipe, type FinetuneRunOptions,
+export { finetune, FINETUNE_METHODS, FinetuneResult, type FinetunePlan, type MethodPlan, type FinetuneMethod, type FinetuneMetrics, type FinetuneRecipe, type FinetuneRunOptions,
   type LoraOptions, type S2ftOptions, type SaraOptions, type LtsftOptions, type MethodConfig } from "./plan.js";
 export { SparseDelta, compose, DELTA_FILE_MAGIC, DELTA_FILE_VERSION, type TensorDelta, type AppliedDelta, type DeltaMeta } from "./delta.js";
 export { DeltaSwitch } from "./switch.js";
-export { fromRecipe, type FromRecipeOptions } from "./recipe.js";
+export { fromRecipe, withMethod, type FromRecipeOptions } from "./recipe.js";
 export { task, fashionTasks, domainPixels, describeTask, rebuildTask, type TaskOrigin, DOMAINS, PIXEL_MEAN, PIXEL_STD, type Task, type Domain, type TaskOptions, type FashionTasks, type FashionTasksOptions, type TaskDescription } from "./tasks.js";
 export { evaluateTask, classMask, type FinetuneOptions, type FinetuneTrain, type TaskEvaluation } from "./train.js";
 export { pretrainedVit, pretrainedVitManifest, pretrainedVitFolder, PRETRAINED_VIT_FILE, type PretrainedManifest } from "./pretrained.js";

@@ -24,7 +24,8 @@ import { runSara, type SaraConfig } from "./methods/sara.js";
 import { describeTask, type Task, type TaskDescription } from "./tasks.js";
 import { evaluateTask, median, validateFinetuneOptions, type FinetuneOptions, type FinetuneTrain, type TaskEvaluation } from "./train.js";
 
-export type FinetuneMethod = "full" | "lora" | "s2ft" | "sara" | "ltsft";
+export const FINETUNE_METHODS = ["full", "lora", "s2ft", "sara", "ltsft"] as const;
+export type FinetuneMethod = (typeof FINETUNE_METHODS)[number];
 
 export interface LoraOptions {
   /** Adapter rank r (≤ the smaller side of every adapted kernel). */

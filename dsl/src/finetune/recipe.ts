@@ -5,12 +5,11 @@
 import { argError } from "../errors.js";
 import { Net } from "../nets/index.js";
 import { checkKnownKeys, checkOneOf, checkPlainObject } from "../validate.js";
-import { finetune, type FinetuneMethod, type LoraOptions, type LtsftOptions, type MethodPlan, type S2ftOptions, type SaraOptions } from "./plan.js";
+import { finetune, FINETUNE_METHODS, type FinetuneMethod, type FinetunePlan, type LoraOptions, type LtsftOptions, type MethodPlan, type S2ftOptions, type SaraOptions } from "./plan.js";
 import { pretrainedVit } from "./pretrained.js";
 import { rebuildTask, type Task } from "./tasks.js";
 import type { FinetuneTrain } from "./train.js";
 
-const METHODS: readonly FinetuneMethod[] = ["full", "lora", "s2ft", "sara", "ltsft"];
 const RECIPE_KEYS = ["kind", "net", "seed", "base", "task", "evaluate", "train", "method", "config"] as const;
 
 export interface FromRecipeOptions {
@@ -24,7 +23,7 @@ export async function fromRecipe(recipe: unknown, options: FromRecipeOptions = {
   const r = checkPlainObject(call, "recipe", recipe);
   checkKnownKeys(call, "recipe", r, RECIPE_KEYS);
   checkOneOf(call, "recipe.kind", r.kind, ["finetune"] as const);
-  const method = checkOneOf(call, "recipe.method", r.method, METHODS);
+  const method = checkOneOf(call, "recipe.method", r.method, FINETUNE_METHODS);
   const o = checkPlainObject(call, "options", options);
   checkKnownKeys(call, "options", o, ["base"]);
   if (o.base !== undefined && !(o.base instanceof Net)) throw argError(call, "options.base", "a sparselab Net", o.base);
@@ -45,14 +44,17 @@ export async function fromRecipe(recipe: unknown, options: FromRecipeOptions = {
   // finetune() validates every training option and each method its config, as when first built.
   const plan = finetune(base, { task, evaluate, ...train });
   const config = checkPlainObject(call, "recipe.config", r.config);
+  if (method === "full") checkKnownKeys(call, "recipe.config", config, []);
+  return withMethod(plan, method, config);
+}
+
+/** `plan` with `method` chosen, configured from plain options (as a recipe or the CLI holds them; the method validates them). */
+export function withMethod(plan: FinetunePlan, method: FinetuneMethod, config: unknown): MethodPlan<FinetuneMethod> {
   switch (method) {
-    case "full": {
-      checkKnownKeys(call, "recipe.config", config, []);
-      return plan.full();
-    }
-    case "lora": return plan.lora(config as unknown as LoraOptions);
-    case "s2ft": return plan.s2ft(config as unknown as S2ftOptions);
-    case "sara": return plan.sara(config as unknown as SaraOptions);
-    case "ltsft": return plan.ltsft(config as unknown as LtsftOptions);
+    case "full": return plan.full();
+    case "lora": return plan.lora(config as LoraOptions);
+    case "s2ft": return plan.s2ft(config as S2ftOptions);
+    case "sara": return plan.sara(config as SaraOptions);
+    case "ltsft": return plan.ltsft(config as LtsftOptions);
   }
 }
