@@ -35,20 +35,8 @@ export interface RunMetrics {
   readonly explorationRate: number;
 }
 
-interface RunParts {
-  readonly recipe: Recipe;
-  readonly net: Net;
-  readonly masks: MaskSet;
-  readonly records: readonly HistoryRecord[];
-  readonly metrics: RunMetrics;
-  readonly backend: BackendName;
-  /** What did the arithmetic: "kernels-addon", "kernels-wasm" or "tfjs-<backend>". */
-  readonly engine: string;
-  readonly steps: number;
-  readonly seconds: number;
-  readonly dropped: ReadonlyMap<string, number>;
-  readonly grown: ReadonlyMap<string, number>;
-}
+/** What the constructor takes: the result's own fields and its history. */
+type RunParts = Pick<RunResult, "recipe" | "net" | "masks" | "records" | "metrics" | "backend" | "engine" | "steps" | "seconds" | "dropped" | "grown">;
 
 /** What a run produced: the trained net and its masks, the history and the final metrics. */
 export class RunResult {

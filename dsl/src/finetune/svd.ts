@@ -87,20 +87,8 @@ export function svd(a: ArrayLike<number>, m: number, n: number, options: SvdOpti
         const tan = Math.sign(zeta || 1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
         const c = 1 / Math.sqrt(1 + tan * tan);
         const s = c * tan;
-        for (let r = 0; r < rows; r++) {
-          const x = t[op + r];
-          const y = t[oq + r];
-          t[op + r] = c * x - s * y;
-          t[oq + r] = s * x + c * y;
-        }
-        const bp = p * cols;
-        const bq = q * cols;
-        for (let r = 0; r < cols; r++) {
-          const x = basis[bp + r];
-          const y = basis[bq + r];
-          basis[bp + r] = c * x - s * y;
-          basis[bq + r] = s * x + c * y;
-        }
+        rotate(t, op, oq, rows, c, s);
+        rotate(basis, p * cols, q * cols, cols, c, s);
       }
     }
     if (!rotated) break;
@@ -152,4 +140,14 @@ export function nuclearNorm(d: Svd, skip = 0): number {
   let sum = 0;
   for (let j = skip; j < d.k; j++) sum += d.s[j];
   return sum;
+}
+
+/** The plane rotation by (c, s) of the length-n runs of `a` at offsets p and q. */
+function rotate(a: Float64Array, p: number, q: number, n: number, c: number, s: number): void {
+  for (let r = 0; r < n; r++) {
+    const x = a[p + r];
+    const y = a[q + r];
+    a[p + r] = c * x - s * y;
+    a[q + r] = s * x + c * y;
+  }
 }
