@@ -7,8 +7,10 @@
 #include <node_api.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include "spk.h"
 #include "update.h"
+#include "conv.h"
 
 #ifndef SPK_SOURCE_HASH
 #define SPK_SOURCE_HASH 0 /* set by build.sh */
@@ -142,6 +144,79 @@ static napi_value js_sddmm(napi_env env, napi_callback_info info) {
   return 0;
 }
 
+/* im2col and max-pool: image rows split over threads, a few chunks per thread when there is
+   enough to move (at least ~64K floats each). */
+typedef struct {
+  int pool, h, w, c, rows, chunks;
+  const float *X;
+  float *out;
+  int *argmax;
+} rows_job;
+
+static void rows_chunk(void *ctx, int chunk, int tid) {
+  (void)tid;
+  const rows_job *J = ctx;
+  const int r0 = (int)((long)J->rows * chunk / J->chunks), r1 = (int)((long)J->rows * (chunk + 1) / J->chunks);
+  if (J->pool) spk_maxpool_rows(J->h, J->w, J->c, J->X, J->out, J->argmax, r0, r1);
+  else spk_im2col_rows(J->h, J->w, J->c, J->X, J->out, r0, r1);
+}
+
+static void run_rows(rows_job *J, int64_t floats, int64_t threads) {
+  J->chunks = threads > 1 && floats >= 2 * 65536 ? (int)(J->rows < 4 * threads ? J->rows : 4 * threads) : 1;
+  spk_parallel_for(rows_chunk, J, J->chunks, (int)threads);
+}
+
+/* n, h, w, c of an NHWC batch (arguments 0..3); 0 after a failure. */
+static int64_t batch_shape(args_t *A, int64_t *n, int64_t *h, int64_t *w, int64_t *c) {
+  *n = num(A, 0); *h = num(A, 1); *w = num(A, 2); *c = num(A, 3);
+  if (A->failed) return 0;
+  if (*n < 0 || *h < 0 || *w < 0 || *c < 0 || *n * *h > INT32_MAX || *w > INT32_MAX || *c > INT32_MAX / 9 ||
+      *n * *h * *w * *c * 9 > INT32_MAX) { fail(A, "bad dimension"); return 0; }
+  return *n * *h * *w * *c;
+}
+
+/* im2col(n, h, w, c, X, cols, threads): 3x3 "same" patches, cols [n*h*w, 9*c] */
+static napi_value js_im2col(napi_env env, napi_callback_info info) {
+  GET_ARGS(7)
+  int64_t n, h, w, c, size = batch_shape(&A, &n, &h, &w, &c), threads = num(&A, 6);
+  rows_job J = {0, (int)h, (int)w, (int)c, (int)(n * h), 1, 0, 0, 0};
+  J.X = array(&A, 4, napi_float32_array, size, 0);
+  J.out = array(&A, 5, napi_float32_array, 9 * size, 0);
+  if (A.failed || size == 0) return 0;
+  run_rows(&J, 9 * size, threads);
+  return 0;
+}
+
+/* maxPool(n, h, w, c, X, out, argmax, threads): 2x2, stride 2, floor */
+static napi_value js_maxpool(napi_env env, napi_callback_info info) {
+  GET_ARGS(8)
+  int64_t n, h, w, c, size = batch_shape(&A, &n, &h, &w, &c), threads = num(&A, 7);
+  const int64_t pooled = n * (h / 2) * (w / 2) * c;
+  rows_job J = {1, (int)h, (int)w, (int)c, (int)(n * (h / 2)), 1, 0, 0, 0};
+  J.X = array(&A, 4, napi_float32_array, size, 0);
+  J.out = array(&A, 5, napi_float32_array, pooled, 0);
+  J.argmax = array(&A, 6, napi_int32_array, pooled, 0);
+  if (A.failed || pooled == 0) return 0;
+  run_rows(&J, size, threads);
+  return 0;
+}
+
+/* maxUnpool(n, h, w, c, dout, argmax, dx): dx zero but at each window's maximum, which gets dout */
+static napi_value js_maxunpool(napi_env env, napi_callback_info info) {
+  GET_ARGS(7)
+  int64_t n, h, w, c, size = batch_shape(&A, &n, &h, &w, &c);
+  const int64_t pooled = n * (h / 2) * (w / 2) * c;
+  const float *dout = array(&A, 4, napi_float32_array, pooled, 0);
+  const int *argmax = array(&A, 5, napi_int32_array, pooled, 0);
+  float *dx = array(&A, 6, napi_float32_array, size, 0);
+  if (A.failed) return 0;
+  for (int64_t o = 0; o < pooled; o++) /* before writing anything */
+    if (argmax[o] < 0 || argmax[o] >= size) { fail(&A, "argmax index outside the input"); return 0; }
+  memset(dx, 0, sizeof(float) * size);
+  spk_unpool(dout, argmax, dx, 0, pooled);
+  return 0;
+}
+
 typedef struct {
   int kind, nesterov, decoupled, compact;
   float lr, a, b, eps, wd, c1, c2;
@@ -215,13 +290,16 @@ NAPI_MODULE_INIT() {
   napi_value supported, max_threads, version, source;
   napi_get_boolean(env, ok, &supported);
   napi_create_int32(env, spk_max_threads(), &max_threads);
-  napi_create_int32(env, 2, &version);
+  napi_create_int32(env, 3, &version);
   napi_create_uint32(env, SPK_SOURCE_HASH, &source);
   napi_property_descriptor props[] = {
     {"gemm", 0, ok ? js_gemm : unsupported, 0, 0, 0, napi_enumerable, 0},
     {"spmm", 0, ok ? js_spmm : unsupported, 0, 0, 0, napi_enumerable, 0},
     {"sddmm", 0, ok ? js_sddmm : unsupported, 0, 0, 0, napi_enumerable, 0},
     {"update", 0, ok ? js_update : unsupported, 0, 0, 0, napi_enumerable, 0},
+    {"im2col", 0, ok ? js_im2col : unsupported, 0, 0, 0, napi_enumerable, 0},
+    {"maxPool", 0, ok ? js_maxpool : unsupported, 0, 0, 0, napi_enumerable, 0},
+    {"maxUnpool", 0, ok ? js_maxunpool : unsupported, 0, 0, 0, napi_enumerable, 0},
     {"supported", 0, 0, 0, 0, supported, napi_enumerable, 0},
     {"maxThreads", 0, 0, 0, 0, max_threads, napi_enumerable, 0},
     {"version", 0, 0, 0, 0, version, napi_enumerable, 0},

@@ -1,9 +1,6 @@
 import { argError } from "../errors.js";
 import { convLayout } from "../nets/conv.js";
 import type { ConvSpec } from "../nets/spec.js";
-import { defaultKernels } from "../kernels/load.js";
-import type { Kernels } from "../kernels/types.js";
-import { im2col, maxPool, unpool } from "./conv-ops.js";
 import { DenseStack } from "./dense-stack.js";
 import { assembleEngine, setupEngine, type Engine, type EngineOptions, type Network } from "./engine.js";
 import { FlippedKernel } from "./flipped-kernel.js";
@@ -13,8 +10,8 @@ export interface ConvEngineOptions extends EngineOptions {
   /** The architecture (nets/spec.ts; its seed is not used): parameters `conv{i}.kernel` [3, 3, cin, cout], `fc{i}.kernel` [in, out] and their biases. */
   readonly spec: ConvSpec;
   /**
-   * Floats of the im2col buffer (default 2²⁴, 64 MB; 2²² for WASM kernels): a conv layer runs on
-   * blocks of as many images as fit. Smaller saves memory at some speed.
+   * Floats of the im2col buffer (default 2¹⁹, 2 MB): a conv layer runs on blocks of as many images
+   * as fit (at least one).
    */
   readonly im2colFloats?: number;
 }
@@ -28,12 +25,12 @@ export interface ConvEngine extends Engine {
 }
 
 /**
- * Default im2col buffer floats. With the addon (heap memory) a batch of 128 of conv2 at width 0.25
- * fits in one block (14.4M floats), so backward reuses the forward pass's patches; at width 1
- * blocks hold 37 images, and a batch of 1024 does not need a 1.9 GB buffer. WASM's linear memory
- * (128 MB by default) also holds sddmm's transposed copies of both operands, about as large again.
+ * Default im2col buffer floats (2 MB): a block's patches stay in the L2 cache between the im2col
+ * and the product that reads them. A batch-sized buffer (58 MB for conv2 at width 0.25, batch 128)
+ * made each conv layer stream its patches through main memory: training ran 1.6× slower dense
+ * (`npm run bench`, addon). Conv2 blocks are 4 images at width 0.25 and 1 at width 1.
  */
-const IM2COL_FLOATS: Readonly<Record<Kernels["name"], number>> = { addon: 2 ** 24, js: 2 ** 24, wasm: 2 ** 22 };
+const IM2COL_FLOATS = 2 ** 19;
 /** Activation and gradient floats per predict / evaluate pass (conv2: ~70 images at width 0.25, ~17 at width 1), unless a training batch already took more. */
 const EVAL_BUDGET = 2 ** 22;
 
@@ -64,7 +61,7 @@ export function createConvEngine(options: ConvEngineOptions): ConvEngine {
   const call = "createConvEngine";
   const spec = checkSpec(call, options?.spec);
   const layout = convLayout(spec, call);
-  const budget = options.im2colFloats ?? IM2COL_FLOATS[(options.kernels ?? defaultKernels()).name];
+  const budget = options.im2colFloats ?? IM2COL_FLOATS;
   if (!Number.isInteger(budget) || budget < 1) throw argError(call, "im2colFloats", "a positive integer", options.im2colFloats);
   const setup = setupEngine(call, "ConvEngine", options, [
     ...layout.convs.map((c) => ({ name: c.name, shape: [3, 3, c.in, c.out], in: 9 * c.in, out: c.out, denseWeightGrads: true })),
@@ -107,7 +104,8 @@ export function createConvEngine(options: ConvEngineOptions): ConvEngine {
       if (s.pool) {
         s.pooled = region(batch * pooledSize(s));
         s.dPooled = region(batch * pooledSize(s));
-        s.argmax = new Int32Array(batch * pooledSize(s));
+        k.free(s.argmax);
+        s.argmax = k.allocInt32(batch * pooledSize(s));
       }
     }
     colsAt = region(Math.max(...stages.map((s) => Math.min(batch, s.block) * s.h * s.w * s.patch)));
@@ -122,7 +120,7 @@ export function createConvEngine(options: ConvEngineOptions): ConvEngine {
   const blocks = (s: Stage, batch: number) => Array.from({ length: Math.ceil(batch / s.block) }, (_, j) => j * s.block);
   const inputCols = (i: number, first: number, n: number) => {
     const s = stages[i];
-    if (held?.stage !== s || held.first !== first) im2col(arena, outputAt(i - 1) + first * inSize(s), colsAt, n, s.h, s.w, s.cin);
+    if (held?.stage !== s || held.first !== first) k.im2col(n, s.h, s.w, s.cin, view(outputAt(i - 1) + first * inSize(s), n * inSize(s)), view(colsAt, n * s.h * s.w * 9 * s.cin));
     held = { stage: s, first };
     return view(colsAt, n * s.h * s.w * 9 * s.cin);
   };
@@ -145,7 +143,7 @@ export function createConvEngine(options: ConvEngineOptions): ConvEngine {
           const n = Math.min(s.block, batch - first);
           s.layer.forward(n * s.h * s.w, inputCols(i, first, n), view(s.out + first * outSize(s), n * outSize(s)), true);
         }
-        if (s.pool) maxPool(view(s.out, batch * outSize(s)), batch, s.h, s.w, s.cout, view(s.pooled, batch * pooledSize(s)), s.argmax);
+        if (s.pool) k.maxPool(batch, s.h, s.w, s.cout, view(s.out, batch * outSize(s)), view(s.pooled, batch * pooledSize(s)), s.argmax);
       });
       return dense.forward(view(outputAt(last), batch * lastSize), batch);
     },
@@ -154,14 +152,14 @@ export function createConvEngine(options: ConvEngineOptions): ConvEngine {
       dense.backward(view(outputAt(last), batch * lastSize), batch, denseGrads, visit, view(outputGradAt(last), batch * lastSize));
       for (let i = last; i >= 0; i--) {
         const s = stages[i];
-        if (s.pool) unpool(view(s.dPooled, batch * pooledSize(s)), s.argmax, batch * pooledSize(s), view(s.dOut, batch * outSize(s)), batch * outSize(s));
+        if (s.pool) k.maxUnpool(batch, s.h, s.w, s.cout, view(s.dPooled, batch * pooledSize(s)), s.argmax, view(s.dOut, batch * outSize(s)));
         // Last block first: after the forward pass, the im2col buffer still holds the last stage's last block.
         const firsts = blocks(s, batch).reverse();
         for (const first of firsts) {
           const n = Math.min(s.block, batch - first), rows = n * s.h * s.w, dY = s.dOut + first * outSize(s);
           s.layer.weightGrads(rows, inputCols(i, first, n), view(dY, n * outSize(s)), denseGrads, first !== firsts[0]);
           if (!s.flipped) continue;
-          im2col(arena, dY, colsAt, n, s.h, s.w, s.cout);
+          k.im2col(n, s.h, s.w, s.cout, view(dY, n * outSize(s)), view(colsAt, rows * 9 * s.cout));
           held = undefined;
           const x = outputAt(i - 1) + first * inSize(s), dx = outputGradAt(i - 1) + first * inSize(s);
           s.flipped.inputGrad(rows, view(colsAt, rows * 9 * s.cout), view(dx, n * inSize(s)), view(x, n * inSize(s)));
@@ -172,7 +170,10 @@ export function createConvEngine(options: ConvEngineOptions): ConvEngine {
 
     dispose() {
       dense.dispose();
-      stages.forEach((s) => s.flipped?.dispose());
+      stages.forEach((s) => {
+        s.flipped?.dispose();
+        k.free(s.argmax);
+      });
       k.free(arena);
     },
   };

@@ -12,7 +12,7 @@ type I32 = Int32Array;
 /** The prebuilt addon for this platform (dsl/native/prebuilt/<platform>-<arch>/spkernels.node). */
 export const DEFAULT_ADDON_PATH = new URL(`../../native/prebuilt/${process.platform}-${process.arch}/spkernels.node`, import.meta.url);
 
-const BINDING_VERSION = 2;
+const BINDING_VERSION = 3;
 
 /** The binding's surface (dsl/native/src/addon.c). */
 interface Binding {
@@ -26,6 +26,9 @@ interface Binding {
   spmm(m: number, kin: number, nout: number, ptr: I32, idx: I32, val: F32, x: F32, ldx: number, y: F32, ldy: number,
     bias: F32 | null, relu: boolean, gate: F32 | null, ldg: number, threads: number): void;
   sddmm(m: number, rows: number, cols: number, rowPtr: I32, colIdx: I32, x: F32, ldx: number, g: F32, ldg: number, out: F32, threads: number): void;
+  im2col(n: number, h: number, w: number, c: number, x: F32, cols: F32, threads: number): void;
+  maxPool(n: number, h: number, w: number, c: number, x: F32, out: F32, argmax: I32, threads: number): void;
+  maxUnpool(n: number, h: number, w: number, c: number, dout: F32, argmax: I32, dx: F32): void;
   update(kind: number, nesterov: boolean, decoupled: boolean, lr: number, a: number, b: number, eps: number, wd: number, c1: number, c2: number,
     index: I32 | null, count: number, compact: boolean, w: F32, g: F32, s0: F32 | null, s1: F32 | null, values: F32 | null, threads: number): void;
 }
@@ -61,6 +64,15 @@ export function createAddonKernels(options: AddonKernelOptions = {}, how?: { rea
     spmm: (m, kin, nout, ptr, idx, val, x, ldx, y, ldy, bias, relu, gate, ldg) =>
       binding.spmm(m, kin, nout, ptr, idx, val, x, ldx, y, ldy, bias, relu, gate, ldg, threads),
     sddmm: (m, rows, cols, rowPtr, colIdx, x, ldx, dy, ldy, out) => binding.sddmm(m, rows, cols, rowPtr, colIdx, x, ldx, dy, ldy, out, threads),
+    im2col: (n, h, w, c, x, cols) => binding.im2col(n, h, w, c, x, cols, threads),
+    maxPool: (n, h, w, c, x, out, argmax) => binding.maxPool(n, h, w, c, x, out, argmax, threads),
+    maxUnpool: (n, h, w, c, dout, argmax, dx) => {
+      try {
+        binding.maxUnpool(n, h, w, c, dout, argmax, dx);
+      } catch (error) {
+        throw new SparselabError(`kernels.maxUnpool: ${(error as Error).message}`);
+      }
+    },
     update: (r, _n, count, index, compact, w, g, s0, s1, values) => {
       try {
         binding.update(r.adam ? 1 : 0, r.nesterov, r.decoupled, r.lr, r.a, r.b, r.eps, r.wd, r.c1, r.c2, index, count, compact, w, g, s0, s1, values, threads);

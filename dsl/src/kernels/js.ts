@@ -101,6 +101,16 @@ export function jsRaw(): RawKernels {
       }
     },
 
+    im2col: jsIm2col,
+    maxPool: jsMaxPool,
+    maxUnpool(n, h, w, c, dout, argmax, dx) {
+      const pooled = n * (h >> 1) * (w >> 1) * c, size = n * h * w * c;
+      for (let o = 0; o < pooled; o++) {
+        if (!(argmax[o] >= 0 && argmax[o] < size)) throw new SparselabError(`kernels.maxUnpool(argmax[${o}]): ${argmax[o]} is outside the input (length ${size})`);
+      }
+      dx.fill(0, 0, size);
+      for (let o = 0; o < pooled; o++) dx[argmax[o]] = dout[o];
+    },
     update: jsUpdate,
 
     dispose() {
@@ -138,6 +148,54 @@ function spmmLanes8(m: number, kin: number, nout: number, ptr: I32, idx: I32, va
         if (relu && !(v > 0)) v = 0;
         if (gate && !(gate[(m0 + i) * ldg + o] > 0)) v = 0;
         y[(m0 + i) * ldy + o] = v;
+      }
+    }
+  }
+}
+
+/** Runs at least this long are copied by TypedArray#set (a native memmove); shorter ones by a loop, cheaper than the call. */
+const NATIVE_RUN = 32;
+
+/** 3×3 "same" patches (see Kernels.im2col): per image row, each kernel row kh is one run of 3·c floats per pixel. */
+function jsIm2col(n: number, h: number, w: number, c: number, x: F32, cols: F32): void {
+  const tap3 = 3 * c, row = 9 * c, native = tap3 >= NATIVE_RUN;
+  for (let r = 0; r < n * h; r++) {
+    const y = r % h, image = (r - y) * w * c;
+    for (let kh = 0; kh < 3; kh++) {
+      let dst = r * w * row + kh * tap3;
+      const sy = y + kh - 1;
+      if (sy < 0 || sy >= h) {
+        for (let px = 0; px < w; px++, dst += row) cols.fill(0, dst, dst + tap3);
+        continue;
+      }
+      const line = image + sy * w * c;
+      for (let px = 0; px < w; px++, dst += row) {
+        // pixels px − 1 … px + 1 of the source line, the ones outside the image zero
+        const lo = px === 0 ? c : 0, hi = px === w - 1 ? 2 * c : tap3, s = line + (px - 1) * c;
+        if (lo > 0) cols.fill(0, dst, dst + lo);
+        if (hi < tap3) cols.fill(0, dst + hi, dst + tap3);
+        if (native) cols.set(x.subarray(s + lo, s + hi), dst + lo);
+        else for (let i = lo; i < hi; i++) cols[dst + i] = x[s + i];
+      }
+    }
+  }
+}
+
+function jsMaxPool(n: number, h: number, w: number, c: number, x: F32, out: F32, argmax: I32): void {
+  const ph = h >> 1, pw = w >> 1, line = w * c;
+  let o = 0;
+  for (let b = 0; b < n; b++) {
+    for (let i = 0; i < ph; i++) {
+      for (let j = 0; j < pw; j++) {
+        const corner = (b * h + 2 * i) * line + 2 * j * c;
+        for (let ch = 0; ch < c; ch++, o++) {
+          const p0 = corner + ch, p1 = p0 + c, p2 = p0 + line, p3 = p2 + c;
+          let at = x[p1] > x[p0] ? p1 : p0;
+          if (x[p2] > x[at]) at = p2;
+          if (x[p3] > x[at]) at = p3;
+          out[o] = x[at];
+          argmax[o] = at;
+        }
       }
     }
   }

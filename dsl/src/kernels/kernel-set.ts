@@ -18,6 +18,12 @@ export interface RawKernels {
     bias: F32 | null, relu: boolean, gate: F32 | null, ldg: number): void;
   /** out[j] = Σᵢ x[i, r(j)]·dy[i, colIdx[j]] over the CSR (rowPtr, colIdx). */
   sddmm(m: number, rows: number, cols: number, rowPtr: I32, colIdx: I32, x: F32, ldx: number, dy: F32, ldy: number, out: F32): void;
+  /** 3×3 "same" patches of NHWC images (n, h, w, c ≥ 1): cols [n·h·w, 9·c]. */
+  im2col(n: number, h: number, w: number, c: number, x: F32, cols: F32): void;
+  /** 2×2 max-pool (h, w ≥ 2). */
+  maxPool(n: number, h: number, w: number, c: number, x: F32, out: F32, argmax: I32): void;
+  /** Throws a SparselabError, before writing dx, when an argmax index is outside [0, n·h·w·c). */
+  maxUnpool(n: number, h: number, w: number, c: number, dout: F32, argmax: I32, dx: F32): void;
   /**
    * Optimizer update (see UpdateRule); n = w.length; s0/s1 present as the rule needs. Throws a
    * SparselabError when an index is outside [0, n).
@@ -123,6 +129,37 @@ export function kernelSet(name: KernelName, threads: number, detail: string, raw
       raw.sddmm(m, w.rows, w.cols, w.rowPtr, w.colIdx, x, ldx, dy, ldy, out);
     },
 
+    im2col(n: number, h: number, w: number, c: number, x: F32, cols: F32): void {
+      const call = "kernels.im2col", size = checkImages(call, n, h, w, c);
+      live("im2col");
+      checkArray(call, "x", x, size);
+      checkArray(call, "cols", cols, 9 * size);
+      if (size === 0) return;
+      noOverlap(call, "cols", cols, 9 * size, [["x", x, size]]);
+      raw.im2col(n, h, w, c, x, cols);
+    },
+
+    maxPool(n: number, h: number, w: number, c: number, x: F32, out: F32, argmax: I32): void {
+      const call = "kernels.maxPool", size = checkImages(call, n, h, w, c), pooled = n * (h >> 1) * (w >> 1) * c;
+      live("maxPool");
+      checkArray(call, "x", x, size);
+      checkArray(call, "out", out, pooled);
+      checkIndexArray(call, "argmax", argmax, pooled);
+      if (pooled === 0) return;
+      noOverlap(call, "out", out, pooled, [["x", x, size]]);
+      raw.maxPool(n, h, w, c, x, out, argmax);
+    },
+
+    maxUnpool(n: number, h: number, w: number, c: number, dout: F32, argmax: I32, dx: F32): void {
+      const call = "kernels.maxUnpool", size = checkImages(call, n, h, w, c), pooled = n * (h >> 1) * (w >> 1) * c;
+      live("maxUnpool");
+      checkArray(call, "dout", dout, pooled);
+      checkIndexArray(call, "argmax", argmax, pooled);
+      checkArray(call, "dx", dx, size);
+      noOverlap(call, "dx", dx, size, [["dout", dout, pooled]]);
+      raw.maxUnpool(n, h, w, c, dout, argmax, dx);
+    },
+
     update(rule: UpdateRule, w: F32, g: F32, slots: readonly F32[], o: UpdateOptions = {}): void {
       const call = "kernels.update";
       live("update");
@@ -184,6 +221,19 @@ function checkCount(call: string, arg: string, value: unknown): number {
     throw argError(call, arg, "a non-negative integer", value);
   }
   return value;
+}
+
+/** An NHWC batch's n, h, w, c (non-negative integers, 9·n·h·w·c < 2³¹); returns n·h·w·c. */
+function checkImages(call: string, n: number, h: number, w: number, c: number): number {
+  for (const [arg, v] of [["n", n], ["h", h], ["w", w], ["c", c]] as const) checkCount(call, arg, v);
+  const size = n * h * w * c;
+  if (9 * size > 2 ** 31 - 1) throw argError(call, "n", `at most ${Math.floor((2 ** 31 - 1) / (9 * h * w * c))} images of ${h}×${w}×${c}`, n);
+  return size;
+}
+
+function checkIndexArray(call: string, arg: string, value: unknown, need: number): void {
+  if (!(value instanceof Int32Array)) throw argError(call, arg, "an Int32Array", value);
+  if (value.length < need) throw argError(call, arg, `an Int32Array of at least ${need} elements`, value);
 }
 
 function checkBool(call: string, arg: string, value: unknown): boolean {

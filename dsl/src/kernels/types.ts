@@ -134,6 +134,20 @@ export interface Kernels extends KernelMemory {
    */
   sddmm(m: number, x: Float32Array, dy: Float32Array, w: SparseMatrix, out: Float32Array, options?: SddmmOptions): void;
   /**
+   * Patches of a 3×3 "same" convolution (stride 1, zero padding) as matrix rows: NHWC images
+   * `x` [n, h, w, c] become `cols` [n·h·w, 9·c], row (b, y, x) the neighbourhood of pixel (y, x)
+   * of image b in (kh, kw, channel) order — the row-major order of a [3, 3, c, cout] kernel, so
+   * cols·W is the convolution.
+   */
+  im2col(n: number, h: number, w: number, c: number, x: Float32Array, cols: Float32Array): void;
+  /**
+   * 2×2 max-pooling, stride 2 (odd rows and columns dropped): NHWC `x` [n, h, w, c] to `out`
+   * [n, ⌊h/2⌋, ⌊w/2⌋, c], and in `argmax` the index in x of each maximum (the first of equal ones).
+   */
+  maxPool(n: number, h: number, w: number, c: number, x: Float32Array, out: Float32Array, argmax: Int32Array): void;
+  /** The pool's backward pass: `dx` [n, h, w, c] is 0 except at each window's maximum, which gets `dout`'s value. */
+  maxUnpool(n: number, h: number, w: number, c: number, dout: Float32Array, argmax: Int32Array, dx: Float32Array): void;
+  /**
    * One optimizer step in place: w and its slots ([] for SGD, [velocity] with momentum, [m, v]
    * for Adam; each as long as w) from gradient g.
    */

@@ -34,6 +34,9 @@ interface WasmExports {
   sddmm_scratch_floats(m: number, rows: number, cols: number): number;
   sddmm(m: number, rows: number, cols: number, rowPtr: number, colIdx: number, x: number, ldx: number, g: number, ldg: number,
     out: number, scratch: number): void;
+  spk_im2col_rows(h: number, w: number, c: number, x: number, cols: number, r0: number, r1: number): void;
+  spk_maxpool_rows(h: number, w: number, c: number, x: number, out: number, argmax: number, r0: number, r1: number): void;
+  spk_unpool(dout: number, argmax: number, dx: number, o0: number, o1: number): void;
   spk_update(kind: number, nesterov: number, decoupled: number, lr: number, a: number, b: number, eps: number, wd: number, c1: number, c2: number,
     n: number, count: number, index: number, compact: number, w: number, g: number, s0: number, s1: number, values: number): number;
 }
@@ -181,6 +184,44 @@ function wasmRaw(ex: WasmExports, heap: WasmHeap, pool: WasmPool | undefined): R
         s.release();
       }
     },
+    im2col(n, h, w, c, x, cols) {
+      const s = new Stage(heap);
+      try {
+        const pixels = n * h * w, px = s.input(x, pixels * c), pcols = s.output(cols, pixels * 9 * c, false);
+        if (!pool || pixels * 9 * c < 2 * 65536) ex.spk_im2col_rows(h, w, c, px, pcols, 0, n * h);
+        else pool.run(ranges(n * h, 1, 4 * threads).map(([r0, r1]) => ({ fn: "spk_im2col_rows", args: [h, w, c, px, pcols, r0, r1] })));
+        s.finish();
+      } finally {
+        s.release();
+      }
+    },
+    maxPool(n, h, w, c, x, out, argmax) {
+      const s = new Stage(heap);
+      try {
+        const size = n * h * w * c, rows = n * (h >> 1), pooled = rows * (w >> 1) * c;
+        const px = s.input(x, size), pout = s.output(out, pooled, false), parg = s.output(argmax, pooled, false);
+        if (!pool || size < 2 * 65536) ex.spk_maxpool_rows(h, w, c, px, pout, parg, 0, rows);
+        else pool.run(ranges(rows, 1, 4 * threads).map(([r0, r1]) => ({ fn: "spk_maxpool_rows", args: [h, w, c, px, pout, parg, r0, r1] })));
+        s.finish();
+      } finally {
+        s.release();
+      }
+    },
+    maxUnpool(n, h, w, c, dout, argmax, dx) {
+      const size = n * h * w * c, pooled = n * (h >> 1) * (w >> 1) * c;
+      for (let o = 0; o < pooled; o++) {
+        if (!(argmax[o] >= 0 && argmax[o] < size)) throw new SparselabError(`kernels.maxUnpool(argmax[${o}]): ${argmax[o]} is outside the input (length ${size})`);
+      }
+      const s = new Stage(heap);
+      try {
+        const pdout = s.input(dout, pooled), parg = s.input(argmax, pooled), pdx = s.output(dx, size, false);
+        heap.view(dx, pdx, size).fill(0);
+        ex.spk_unpool(pdout, parg, pdx, 0, pooled);
+        s.finish();
+      } finally {
+        s.release();
+      }
+    },
     update(r, n, count, index, compact, w, g, s0, s1, values) {
       const s = new Stage(heap);
       let failed = false;
@@ -227,7 +268,7 @@ function wasmRaw(ex: WasmExports, heap: WasmHeap, pool: WasmPool | undefined): R
 class Stage {
   readonly #heap: WasmHeap;
   readonly #temps: number[] = [];
-  readonly #outputs: { ptr: number; array: F32; length: number }[] = [];
+  readonly #outputs: { ptr: number; array: F32 | I32; length: number }[] = [];
   constructor(heap: WasmHeap) {
     this.#heap = heap;
   }
@@ -238,7 +279,7 @@ class Stage {
     this.#heap.view(array, ptr, length).set(array.subarray(0, length) as never);
     return ptr;
   }
-  output(array: F32, length: number, read: boolean): number {
+  output(array: F32 | I32, length: number, read: boolean): number {
     if (length === 0) return 0;
     if (this.#heap.owns(array)) return array.byteOffset;
     const ptr = read ? this.input(array, length) : this.#temp(length * 4);
@@ -246,7 +287,7 @@ class Stage {
     return ptr;
   }
   finish(): void {
-    for (const { ptr, array, length } of this.#outputs) array.set(this.#heap.view(array, ptr, length) as F32);
+    for (const { ptr, array, length } of this.#outputs) array.set(this.#heap.view(array, ptr, length) as never);
   }
   release(): void {
     for (const ptr of this.#temps) this.#heap.release(ptr);

@@ -1,0 +1,88 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { availableKernels, fillRandom, kernelLabel, seededRandom } from "./testing.js";
+
+const impls = availableKernels();
+afterAll(() => impls.forEach((k) => k.dispose()));
+
+/** [n, h, w, c]: odd sizes, one channel, runs long enough for TypedArray#set, and batches split over threads. */
+const SHAPES: readonly [number, number, number, number][] = [
+  [1, 1, 1, 1], [2, 5, 7, 3], [3, 4, 4, 16], [2, 6, 5, 1], [1, 2, 9, 40], [4, 28, 28, 16], [64, 14, 14, 2],
+];
+
+/** The value im2col must put at cols[(pixel, kh, kw, ch)], straight from its definition. */
+function patchValue(x: Float32Array, h: number, w: number, c: number, pixel: number, kh: number, kw: number, ch: number): number {
+  const b = Math.floor(pixel / (h * w)), y = Math.floor(pixel / w) % h, px = pixel % w;
+  const sy = y + kh - 1, sx = px + kw - 1;
+  return sy < 0 || sy >= h || sx < 0 || sx >= w ? 0 : x[((b * h + sy) * w + sx) * c + ch];
+}
+
+/** Values on a coarse grid, so that pooling windows have ties (as after a ReLU). */
+function quantized(length: number, random: () => number, alloc: (n: number) => Float32Array): Float32Array {
+  const x = alloc(length);
+  for (let i = 0; i < length; i++) x[i] = Math.max(0, Math.round(random() * 6 - 3));
+  return x;
+}
+
+describe.each(impls.map((k) => [kernelLabel(k), k] as const))("%s: the data movement of a ConvNet", (_label, k) => {
+  it.each(SHAPES)("im2col of [%i, %i, %i, %i] is every 3×3 neighbourhood, zero-padded", (n, h, w, c) => {
+    const x = fillRandom(k.allocFloat32(n * h * w * c), seededRandom(n + h + w + c));
+    const cols = k.allocFloat32(n * h * w * 9 * c).fill(NaN);
+    k.im2col(n, h, w, c, x, cols);
+    let mismatches = 0;
+    for (let pixel = 0; pixel < n * h * w; pixel++) {
+      for (let kh = 0; kh < 3; kh++) {
+        for (let kw = 0; kw < 3; kw++) {
+          for (let ch = 0; ch < c; ch++) {
+            if (cols[pixel * 9 * c + (kh * 3 + kw) * c + ch] !== patchValue(x, h, w, c, pixel, kh, kw, ch)) mismatches++;
+          }
+        }
+      }
+    }
+    expect(mismatches).toBe(0);
+    k.free(x);
+    k.free(cols);
+  });
+
+  it.each(SHAPES)("maxPool of [%i, %i, %i, %i] takes each window's first maximum; maxUnpool routes dout back to it", (n, h, w, c) => {
+    const random = seededRandom(3 * n + h);
+    const ph = h >> 1, pw = w >> 1, pooled = n * ph * pw * c, size = n * h * w * c;
+    const x = quantized(size, random, (len) => k.allocFloat32(len));
+    const out = k.allocFloat32(pooled), argmax = k.allocInt32(pooled);
+    k.maxPool(n, h, w, c, x, out, argmax);
+    const wrong: string[] = [];
+    for (let b = 0; b < n; b++) {
+      for (let i = 0; i < ph; i++) {
+        for (let j = 0; j < pw; j++) {
+          for (let ch = 0; ch < c; ch++) {
+            const o = ((b * ph + i) * pw + j) * c + ch;
+            // window order: (2i, 2j), (2i, 2j+1), (2i+1, 2j), (2i+1, 2j+1)
+            const window = [[0, 0], [0, 1], [1, 0], [1, 1]].map(([di, dj]) => ((b * h + 2 * i + di) * w + 2 * j + dj) * c + ch);
+            const best = window.reduce((at, p) => (x[p] > x[at] ? p : at));
+            if (argmax[o] !== best || out[o] !== x[best]) wrong.push(`${o}: argmax ${argmax[o]} (want ${best}), out ${out[o]}`);
+          }
+        }
+      }
+    }
+    expect(wrong.slice(0, 3)).toEqual([]);
+
+    const dout = fillRandom(k.allocFloat32(pooled), random), dx = k.allocFloat32(size).fill(NaN);
+    k.maxUnpool(n, h, w, c, dout, argmax, dx);
+    const expected = new Float32Array(size);
+    for (let o = 0; o < pooled; o++) expected[argmax[o]] = dout[o];
+    expect(Array.from(dx)).toEqual(Array.from(expected));
+    for (const a of [x, out, dout, dx]) k.free(a);
+    k.free(argmax);
+  });
+
+  it("checks its arguments, naming the call, the argument and the value", () => {
+    const x = k.allocFloat32(2 * 4 * 4 * 3), cols = k.allocFloat32(9 * x.length);
+    expect(() => k.im2col(2, 4, 4, 3, x, k.allocFloat32(10))).toThrow(/kernels\.im2col\(cols\).*at least 864/);
+    expect(() => k.im2col(2, 4, -4, 3, x, cols)).toThrow(/kernels\.im2col\(w\).*non-negative integer.*-4/);
+    expect(() => k.im2col(2, 4, 4, 3, cols.subarray(0, 96), cols)).toThrow(/kernels\.im2col\(cols\): overlaps input x/);
+    expect(() => k.maxPool(2, 4, 4, 3, x, k.allocFloat32(24), new Float32Array(24) as never)).toThrow(/kernels\.maxPool\(argmax\).*Int32Array/);
+    const argmax = k.allocInt32(24), dx = k.allocFloat32(96).fill(7);
+    argmax[5] = 96;
+    expect(() => k.maxUnpool(2, 4, 4, 3, k.allocFloat32(24), argmax, dx)).toThrow(/kernels\.maxUnpool.*outside the input/);
+    expect(dx.every((v) => v === 7)).toBe(true); // nothing written before the error
+  });
+});
