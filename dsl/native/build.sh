@@ -24,26 +24,26 @@ build_addon() {
   trap 'rm -rf "$tmp"' EXIT
   mkdir -p "$out"
   common="-O3 -std=gnu11 -fPIC -fvisibility=hidden -Wall -Wextra -Wno-unused-parameter -Iinclude -DSPK_SOURCE_HASH=0x$source_hash"
-  for f in gemm sparse update conv; do
+  for f in gemm sparse update conv spconv; do
     "$cc" $common -mavx2 -mfma -fno-math-errno -c "src/$f.c" -o "$tmp/$f.o"
   done
   for f in addon pool; do
     "$cc" $common -c "src/$f.c" -o "$tmp/$f.o"
   done
   "$cc" -shared -pthread -static-libgcc -Wl,--as-needed -Wl,-z,noexecstack -s \
-    "$tmp/addon.o" "$tmp/pool.o" "$tmp/gemm.o" "$tmp/sparse.o" "$tmp/update.o" "$tmp/conv.o" -o "$out/spkernels.node"
+    "$tmp/addon.o" "$tmp/pool.o" "$tmp/gemm.o" "$tmp/sparse.o" "$tmp/update.o" "$tmp/conv.o" "$tmp/spconv.o" -o "$out/spkernels.node"
   echo "built $out/spkernels.node (sources $source_hash, $(wc -c < "$out/spkernels.node") bytes)"
 }
 
 build_wasm() {
   clang="${CLANG:-clang}"
   flags="--target=wasm32 -O3 -msimd128 -mbulk-memory -nostdlib -fno-builtin -Wall -Wextra -DSPK_SOURCE_HASH=0x$source_hash
-    -Wl,--no-entry -Wl,--export-dynamic -Wl,--import-memory -Wl,--export=__heap_base -Wl,--export=spk_update -Wl,--export=spk_im2col_rows -Wl,--export=spk_maxpool_rows -Wl,--export=spk_unpool -Wl,-z,stack-size=65536"
+    -Wl,--no-entry -Wl,--export-dynamic -Wl,--import-memory -Wl,--export=__heap_base -Wl,--export=spk_update -Wl,--export=spk_im2col_rows -Wl,--export=spk_maxpool_rows -Wl,--export=spk_unpool -Wl,--export=spk_spconv_images -Wl,--export=spk_spconv_scratch_floats -Wl,-z,stack-size=65536"
   # one thread: a plain imported memory
-  "$clang" $flags wasm/kernels.c src/update.c src/conv.c -o prebuilt/spkernels.wasm
+  "$clang" $flags wasm/kernels.c src/update.c src/conv.c src/spconv.c -o prebuilt/spkernels.wasm
   # worker threads: the same code on a shared memory (the kernels use no shadow stack, so every
   # instance can run on the one memory)
-  "$clang" $flags -matomics -Wl,--shared-memory -Wl,--max-memory=4294967296 wasm/kernels.c src/update.c src/conv.c -o prebuilt/spkernels-mt.wasm
+  "$clang" $flags -matomics -Wl,--shared-memory -Wl,--max-memory=4294967296 wasm/kernels.c src/update.c src/conv.c src/spconv.c -o prebuilt/spkernels-mt.wasm
   echo "built prebuilt/spkernels.wasm, prebuilt/spkernels-mt.wasm (sources $source_hash, $(wc -c < prebuilt/spkernels.wasm) bytes)"
 }
 

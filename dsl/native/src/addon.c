@@ -11,6 +11,7 @@
 #include "spk.h"
 #include "update.h"
 #include "conv.h"
+#include "spconv.h"
 
 #ifndef SPK_SOURCE_HASH
 #define SPK_SOURCE_HASH 0 /* set by build.sh */
@@ -218,6 +219,51 @@ static napi_value js_maxunpool(napi_env env, napi_callback_info info) {
 }
 
 typedef struct {
+  int n, h, w, cin, cout, chunks, relu;
+  const int *colptr, *rowidx;
+  const float *val, *X, *bias, *gate;
+  float *Y, *scratch;
+  long per_thread;
+} spconv_job;
+
+static void spconv_chunk(void *ctx, int c, int tid) {
+  const spconv_job *J = ctx;
+  const int b0 = (int)((long)J->n * c / J->chunks), b1 = (int)((long)J->n * (c + 1) / J->chunks);
+  if (b1 > b0)
+    spk_spconv_images(J->h, J->w, J->cin, J->cout, J->colptr, J->rowidx, J->val, J->X, J->Y, J->bias, J->relu, J->gate, b0, b1,
+                      J->scratch + J->per_thread * tid);
+}
+
+/* spconv(n, h, w, cin, cout, colptr, rowidx, val, X, Y, bias?, relu, gate?, threads): sparse 3x3 "same" conv of NHWC images */
+static napi_value js_spconv(napi_env env, napi_callback_info info) {
+  GET_ARGS(14)
+  int64_t n = num(&A, 0), h = num(&A, 1), w = num(&A, 2), cin = num(&A, 3), cout = num(&A, 4), threads = num(&A, 13);
+  if (A.failed) return 0;
+  if (n < 0 || h < 0 || w < 0 || cin < 0 || cout < 0 || n * h * w * (cin > cout ? cin : cout) > INT32_MAX || 9 * cin > INT32_MAX ||
+      (h + 2) * (w + 2) * cin > INT32_MAX / 2) { fail(&A, "bad dimension"); return 0; }
+  spconv_job J = {.n = (int)n, .h = (int)h, .w = (int)w, .cin = (int)cin, .cout = (int)cout, .chunks = 1, .relu = flag(&A, 11)};
+  J.colptr = array(&A, 5, napi_int32_array, cout + 1, 0);
+  if (A.failed) return 0;
+  const int64_t nnz = J.colptr[cout] - J.colptr[0];
+  J.rowidx = array(&A, 6, napi_int32_array, J.colptr[cout], 0);
+  J.val = array(&A, 7, napi_float32_array, J.colptr[cout], 0);
+  J.X = array(&A, 8, napi_float32_array, n * h * w * cin, 0);
+  J.Y = array(&A, 9, napi_float32_array, n * h * w * cout, 0);
+  J.bias = array(&A, 10, napi_float32_array, cout, 1);
+  J.gate = array(&A, 12, napi_float32_array, n * h * w * cout, 1);
+  if (A.failed || n * h * w * cout == 0) return 0;
+  for (int64_t j = J.colptr[0]; j < J.colptr[cout]; j++) /* offsets into the padded planes come from these */
+    if (J.rowidx[j] < 0 || J.rowidx[j] >= 9 * cin) { fail(&A, "row index outside the kernel"); return 0; }
+  J.per_thread = (spk_spconv_scratch_floats((int)h, (int)w, (int)cin, (int)nnz) + 15) / 16 * 16;
+  J.chunks = threads > 1 && n > 1 ? (int)(n < 4 * threads ? n : 4 * threads) : 1;
+  const int nt = threads < 1 ? 1 : (int)threads;
+  J.scratch = spk_scratch(3, (size_t)J.per_thread * nt);
+  if (!J.scratch) return oom(env);
+  spk_parallel_for(spconv_chunk, &J, J.chunks, nt);
+  return 0;
+}
+
+typedef struct {
   int kind, nesterov, decoupled, compact;
   float lr, a, b, eps, wd, c1, c2;
   long n, count;
@@ -300,6 +346,7 @@ NAPI_MODULE_INIT() {
     {"im2col", 0, ok ? js_im2col : unsupported, 0, 0, 0, napi_enumerable, 0},
     {"maxPool", 0, ok ? js_maxpool : unsupported, 0, 0, 0, napi_enumerable, 0},
     {"maxUnpool", 0, ok ? js_maxunpool : unsupported, 0, 0, 0, napi_enumerable, 0},
+    {"spconv", 0, ok ? js_spconv : unsupported, 0, 0, 0, napi_enumerable, 0},
     {"supported", 0, 0, 0, 0, supported, napi_enumerable, 0},
     {"maxThreads", 0, 0, 0, 0, max_threads, napi_enumerable, 0},
     {"version", 0, 0, 0, 0, version, napi_enumerable, 0},

@@ -139,9 +139,13 @@ export function createConvEngine(options: ConvEngineOptions): ConvEngine {
       arena.set(x);
       held = undefined;
       stages.forEach((s, i) => {
-        for (const first of blocks(s, batch)) {
-          const n = Math.min(s.block, batch - first);
-          s.layer.forward(n * s.h * s.w, inputCols(i, first, n), view(s.out + first * outSize(s), n * outSize(s)), true);
+        const sparse = s.layer.sparse;
+        if (sparse) k.spconv(batch, s.h, s.w, view(outputAt(i - 1), batch * inSize(s)), sparse, view(s.out, batch * outSize(s)), { bias: s.layer.b, relu: true });
+        else {
+          for (const first of blocks(s, batch)) {
+            const n = Math.min(s.block, batch - first);
+            s.layer.forward(n * s.h * s.w, inputCols(i, first, n), view(s.out + first * outSize(s), n * outSize(s)), true);
+          }
         }
         if (s.pool) k.maxPool(batch, s.h, s.w, s.cout, view(s.out, batch * outSize(s)), view(s.pooled, batch * pooledSize(s)), s.argmax);
       });
@@ -154,15 +158,19 @@ export function createConvEngine(options: ConvEngineOptions): ConvEngine {
         const s = stages[i];
         if (s.pool) k.maxUnpool(batch, s.h, s.w, s.cout, view(s.dPooled, batch * pooledSize(s)), s.argmax, view(s.dOut, batch * outSize(s)));
         // Last block first: after the forward pass, the im2col buffer still holds the last stage's last block.
-        const firsts = blocks(s, batch).reverse();
+        const firsts = blocks(s, batch).reverse(), flippedSparse = s.flipped?.sparse();
         for (const first of firsts) {
           const n = Math.min(s.block, batch - first), rows = n * s.h * s.w, dY = s.dOut + first * outSize(s);
           s.layer.weightGrads(rows, inputCols(i, first, n), view(dY, n * outSize(s)), denseGrads, first !== firsts[0]);
-          if (!s.flipped) continue;
+          if (!s.flipped || flippedSparse) continue;
           k.im2col(n, s.h, s.w, s.cout, view(dY, n * outSize(s)), view(colsAt, rows * 9 * s.cout));
           held = undefined;
           const x = outputAt(i - 1) + first * inSize(s), dx = outputGradAt(i - 1) + first * inSize(s);
           s.flipped.inputGrad(rows, view(colsAt, rows * 9 * s.cout), view(dx, n * inSize(s)), view(x, n * inSize(s)));
+        }
+        if (flippedSparse) {
+          k.spconv(batch, s.h, s.w, view(s.dOut, batch * outSize(s)), flippedSparse, view(outputGradAt(i - 1), batch * inSize(s)),
+            { gate: view(outputAt(i - 1), batch * inSize(s)) });
         }
         visit(s.layer);
       }

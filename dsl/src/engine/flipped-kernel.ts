@@ -5,9 +5,9 @@ import type { WeightLayer } from "./weight-layer.js";
 /**
  * A 3×3 conv kernel W [3, 3, cin, cout] turned around for the input gradient:
  * Wᶠ[kh, kw, co, ci] = W[2−kh, 2−kw, ci, co], so dX = im2col(dY)·Wᶠ (as [9·cout, cin]) — the
- * "same" convolution of the output gradient. In plain JS, patches of dY cost a copy per value
- * where col2im of dY·Wᵀ costs nine scattered additions, several times more.
- * Follows its layer's route: sparse (a SparseMatrix of the same nonzeros) when the layer is.
+ * "same" convolution of the output gradient (patches of dY cost a copy per value where col2im of
+ * dY·Wᵀ costs nine scattered additions). Follows its layer's route: sparse (a SparseMatrix of the
+ * same nonzeros) when the layer is.
  */
 export class FlippedKernel {
   readonly #k: Kernels;
@@ -36,11 +36,19 @@ export class FlippedKernel {
     }
   }
 
-  /** dx[m, cin] = dyCols[m, 9·cout]·Wᶠ, zeroed where gate ≤ 0 (the ReLU of the layer's input). */
+  /**
+   * The sparse form of Wᶠ when the layer is sparse-routed: then dX is `kernels.spconv` of dY with
+   * it, on whole images, with no patches of dY. Undefined for a dense layer.
+   */
+  sparse(): SparseMatrix | undefined {
+    this.#refresh();
+    return this.#sparse;
+  }
+
+  /** A dense layer's dx[m, cin] = dyCols[m, 9·cout]·Wᶠ, zeroed where gate ≤ 0 (the ReLU of the layer's input). */
   inputGrad(m: number, dyCols: Float32Array, dx: Float32Array, gate: Float32Array): void {
     this.#refresh();
-    if (this.#sparse) this.#k.spmm(m, dyCols, this.#sparse, dx, { gate });
-    else this.#k.gemm(m, this.#cin, 9 * this.#cout, dyCols, this.#dense!, dx, { gate });
+    this.#k.gemm(m, this.#cin, 9 * this.#cout, dyCols, this.#dense!, dx, { gate });
   }
 
   dispose(): void {

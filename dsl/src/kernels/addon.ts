@@ -27,6 +27,8 @@ interface Binding {
     bias: F32 | null, relu: boolean, gate: F32 | null, ldg: number, threads: number): void;
   sddmm(m: number, rows: number, cols: number, rowPtr: I32, colIdx: I32, x: F32, ldx: number, g: F32, ldg: number, out: F32, threads: number): void;
   im2col(n: number, h: number, w: number, c: number, x: F32, cols: F32, threads: number): void;
+  spconv(n: number, h: number, w: number, cin: number, cout: number, colPtr: I32, rowIdx: I32, val: F32, x: F32, y: F32,
+    bias: F32 | null, relu: boolean, gate: F32 | null, threads: number): void;
   maxPool(n: number, h: number, w: number, c: number, x: F32, out: F32, argmax: I32, threads: number): void;
   maxUnpool(n: number, h: number, w: number, c: number, dout: F32, argmax: I32, dx: F32): void;
   update(kind: number, nesterov: boolean, decoupled: boolean, lr: number, a: number, b: number, eps: number, wd: number, c1: number, c2: number,
@@ -65,6 +67,8 @@ export function createAddonKernels(options: AddonKernelOptions = {}, how?: { rea
       binding.spmm(m, kin, nout, ptr, idx, val, x, ldx, y, ldy, bias, relu, gate, ldg, threads),
     sddmm: (m, rows, cols, rowPtr, colIdx, x, ldx, dy, ldy, out) => binding.sddmm(m, rows, cols, rowPtr, colIdx, x, ldx, dy, ldy, out, threads),
     im2col: (n, h, w, c, x, cols) => binding.im2col(n, h, w, c, x, cols, threads),
+    spconv: (n, h, w, cin, cout, colPtr, rowIdx, val, x, y, bias, relu, gate) =>
+      binding.spconv(n, h, w, cin, cout, colPtr, rowIdx, val, x, y, bias, relu, gate, threads),
     maxPool: (n, h, w, c, x, out, argmax) => binding.maxPool(n, h, w, c, x, out, argmax, threads),
     maxUnpool: (n, h, w, c, dout, argmax, dx) => {
       try {

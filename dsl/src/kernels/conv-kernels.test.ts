@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { availableKernels, fillRandom, kernelLabel, seededRandom } from "./testing.js";
+import { SparseMatrix } from "./sparse-matrix.js";
+import { availableKernels, fillRandom, kernelLabel, randomMask, seededRandom } from "./testing.js";
 
 const impls = availableKernels();
 afterAll(() => impls.forEach((k) => k.dispose()));
@@ -84,5 +85,60 @@ describe.each(impls.map((k) => [kernelLabel(k), k] as const))("%s: the data move
     argmax[5] = 96;
     expect(() => k.maxUnpool(2, 4, 4, 3, k.allocFloat32(24), argmax, dx)).toThrow(/kernels\.maxUnpool.*outside the input/);
     expect(dx.every((v) => v === 7)).toBe(true); // nothing written before the error
+  });
+});
+
+/** [n, h, w, cin, cout, density] */
+const CONVS: readonly [number, number, number, number, number, number][] = [
+  [1, 1, 1, 1, 1, 1], [2, 5, 7, 3, 4, 0.5], [3, 4, 4, 16, 16, 0.1], [2, 6, 5, 1, 16, 0.3], [1, 3, 9, 5, 2, 0], [6, 28, 28, 16, 16, 0.1],
+  [2, 9, 30, 4, 3, 1],
+];
+
+describe.each(impls.map((k) => [kernelLabel(k), k] as const))("%s: spconv", (_label, k) => {
+  it.each(CONVS)("[%i, %i, %i, %i] → %i channels at density %f equals the 3×3 convolution with the masked kernel (≤ 1e-5)", (n, h, w, cin, cout, density) => {
+    const random = seededRandom(n * 7 + cin * 3 + cout);
+    const x = fillRandom(k.allocFloat32(n * h * w * cin), random);
+    const dense = fillRandom(new Float32Array(9 * cin * cout), random);
+    const mask = randomMask(dense.length, density, random);
+    const kernel = SparseMatrix.fromMask(9 * cin, cout, mask, dense, k);
+    const bias = fillRandom(k.allocFloat32(cout), random), gate = fillRandom(k.allocFloat32(n * h * w * cout), random);
+    for (const options of [{}, { bias, relu: true }, { bias, gate }]) {
+      const y = k.allocFloat32(n * h * w * cout).fill(NaN);
+      k.spconv(n, h, w, x, kernel, y, options);
+      let worst = 0;
+      for (let pixel = 0; pixel < n * h * w; pixel++) {
+        for (let o = 0; o < cout; o++) {
+          let sum = 0, scale = 0;
+          for (let kh = 0; kh < 3; kh++) {
+            for (let kw = 0; kw < 3; kw++) {
+              for (let ci = 0; ci < cin; ci++) {
+                const at = ((kh * 3 + kw) * cin + ci) * cout + o;
+                const term = mask[at] ? dense[at] * patchValue(x, h, w, cin, pixel, kh, kw, ci) : 0;
+                sum += term;
+                scale += Math.abs(term);
+              }
+            }
+          }
+          let want = sum + ("bias" in options ? bias[o] : 0);
+          if ("relu" in options && !(want > 0)) want = 0;
+          if ("gate" in options && !(gate[pixel * cout + o] > 0)) want = 0;
+          worst = Math.max(worst, Math.abs(y[pixel * cout + o] - want) / Math.max(scale, 1));
+        }
+      }
+      expect(worst, JSON.stringify(Object.keys(options))).toBeLessThanOrEqual(1e-5);
+      k.free(y);
+    }
+    kernel.dispose();
+    for (const a of [x, bias, gate]) k.free(a);
+  });
+
+  it("checks its arguments", () => {
+    const kernel = SparseMatrix.fromMask(10, 4, new Uint8Array(40).fill(1), new Float32Array(40), k);
+    expect(() => k.spconv(1, 2, 2, k.allocFloat32(8), kernel, k.allocFloat32(16))).toThrow(/kernels\.spconv\(kernel\).*\[9·cin, cout\]/);
+    kernel.dispose();
+    const ok = SparseMatrix.fromMask(18, 4, new Uint8Array(72).fill(1), new Float32Array(72), k);
+    expect(() => k.spconv(1, 2, 2, k.allocFloat32(7), ok, k.allocFloat32(16))).toThrow(/kernels\.spconv\(x\).*at least 8/);
+    expect(() => k.spconv(1, 2, 2, k.allocFloat32(8), ok, k.allocFloat32(16), { bias: k.allocFloat32(3) })).toThrow(/kernels\.spconv\(bias\)/);
+    ok.dispose();
   });
 });

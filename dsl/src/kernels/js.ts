@@ -102,6 +102,7 @@ export function jsRaw(): RawKernels {
     },
 
     im2col: jsIm2col,
+    spconv: jsSpconv,
     maxPool: jsMaxPool,
     maxUnpool(n, h, w, c, dout, argmax, dx) {
       const pooled = n * (h >> 1) * (w >> 1) * c, size = n * h * w * c;
@@ -176,6 +177,37 @@ function jsIm2col(n: number, h: number, w: number, c: number, x: F32, cols: F32)
         if (hi < tap3) cols.fill(0, dst + hi, dst + tap3);
         if (native) cols.set(x.subarray(s + lo, s + hi), dst + lo);
         else for (let i = lo; i < hi; i++) cols[dst + i] = x[s + i];
+      }
+    }
+  }
+}
+
+/** The sparse 3×3 convolution straight from its definition, one output element at a time (float64 sums). */
+function jsSpconv(n: number, h: number, w: number, cin: number, cout: number, colPtr: I32, rowIdx: I32, val: F32, x: F32, y: F32,
+  bias: F32 | null, relu: boolean, gate: F32 | null): void {
+  // each nonzero's tap as (dy, dx) and channel
+  const dy = new Int32Array(rowIdx.length), dx = new Int32Array(rowIdx.length), ch = new Int32Array(rowIdx.length);
+  for (let j = colPtr[0]; j < colPtr[cout]; j++) {
+    const tap = Math.floor(rowIdx[j] / cin);
+    dy[j] = Math.floor(tap / 3) - 1;
+    dx[j] = (tap % 3) - 1;
+    ch[j] = rowIdx[j] - tap * cin;
+  }
+  for (let b = 0; b < n; b++) {
+    for (let py = 0; py < h; py++) {
+      for (let px = 0; px < w; px++) {
+        const at = ((b * h + py) * w + px) * cout;
+        for (let o = 0; o < cout; o++) {
+          let sum = 0;
+          for (let j = colPtr[o]; j < colPtr[o + 1]; j++) {
+            const sy = py + dy[j], sx = px + dx[j];
+            if (sy >= 0 && sy < h && sx >= 0 && sx < w) sum += val[j] * x[((b * h + sy) * w + sx) * cin + ch[j]];
+          }
+          let v = Math.fround(sum) + (bias ? bias[o] : 0);
+          if (relu && !(v > 0)) v = 0;
+          if (gate && !(gate[at + o] > 0)) v = 0;
+          y[at + o] = v;
+        }
       }
     }
   }

@@ -1,6 +1,6 @@
 import { argError, SparselabError } from "../errors.js";
 import { SparseMatrix } from "./sparse-matrix.js";
-import type { GemmOptions, KernelInfo, KernelMemory, KernelName, Kernels, SddmmOptions, SpmmOptions, UpdateOptions, UpdateRule } from "./types.js";
+import type { GemmOptions, KernelInfo, KernelMemory, KernelName, Kernels, SddmmOptions, SpconvOptions, SpmmOptions, UpdateOptions, UpdateRule } from "./types.js";
 
 type F32 = Float32Array;
 type I32 = Int32Array;
@@ -20,6 +20,9 @@ export interface RawKernels {
   sddmm(m: number, rows: number, cols: number, rowPtr: I32, colIdx: I32, x: F32, ldx: number, dy: F32, ldy: number, out: F32): void;
   /** 3×3 "same" patches of NHWC images (n, h, w, c ≥ 1): cols [n·h·w, 9·c]. */
   im2col(n: number, h: number, w: number, c: number, x: F32, cols: F32): void;
+  /** y[b, y, x, o] = Σ over the CSC (colPtr, rowIdx, val) of W [9·cin, cout] of the 3×3 patch terms, then the epilogue. */
+  spconv(n: number, h: number, w: number, cin: number, cout: number, colPtr: I32, rowIdx: I32, val: F32, x: F32, y: F32,
+    bias: F32 | null, relu: boolean, gate: F32 | null): void;
   /** 2×2 max-pool (h, w ≥ 2). */
   maxPool(n: number, h: number, w: number, c: number, x: F32, out: F32, argmax: I32): void;
   /** Throws a SparselabError, before writing dx, when an argmax index is outside [0, n·h·w·c). */
@@ -137,6 +140,24 @@ export function kernelSet(name: KernelName, threads: number, detail: string, raw
       if (size === 0) return;
       noOverlap(call, "cols", cols, 9 * size, [["x", x, size]]);
       raw.im2col(n, h, w, c, x, cols);
+    },
+
+    spconv(n: number, h: number, w: number, x: F32, kernel: SparseMatrix, y: F32, o: SpconvOptions = {}): void {
+      const call = "kernels.spconv";
+      live("spconv");
+      if (!(kernel instanceof SparseMatrix) || kernel.rows % 9 !== 0) {
+        throw argError(call, "kernel", "a SparseMatrix [9·cin, cout] (a [3, 3, cin, cout] kernel)", kernel);
+      }
+      const cin = kernel.rows / 9, cout = kernel.cols;
+      checkImages(call, n, h, w, Math.max(cin, cout));
+      const pixels = n * h * w;
+      checkArray(call, "x", x, pixels * cin);
+      checkArray(call, "y", y, pixels * cout);
+      const bias = optional(call, "bias", o.bias, cout), gate = optional(call, "gate", o.gate, pixels * cout);
+      const relu = checkBool(call, "relu", o.relu);
+      if (pixels === 0 || cout === 0) return;
+      noOverlap(call, "y", y, pixels * cout, [["x", x, pixels * cin]]);
+      raw.spconv(n, h, w, cin, cout, kernel.colPtr, kernel.rowIdx, kernel.cscValues, x, y, bias, relu, gate);
     },
 
     maxPool(n: number, h: number, w: number, c: number, x: F32, out: F32, argmax: I32): void {

@@ -65,6 +65,13 @@ export interface SpmmOptions extends Epilogue {
   readonly ldy?: number;
 }
 
+/** A convolution's epilogue: `gate` has the output's shape [n, h, w, cout]. */
+export interface SpconvOptions {
+  readonly bias?: Float32Array;
+  readonly relu?: boolean;
+  readonly gate?: Float32Array;
+}
+
 export interface SddmmOptions {
   readonly ldx?: number;
   readonly ldy?: number;
@@ -140,6 +147,13 @@ export interface Kernels extends KernelMemory {
    * cols·W is the convolution.
    */
   im2col(n: number, h: number, w: number, c: number, x: Float32Array, cols: Float32Array): void;
+  /**
+   * A sparse 3×3 "same" convolution (stride 1, zero padding) computed directly, without patches:
+   * NHWC `x` [n, h, w, cin] to `y` [n, h, w, cout] with `kernel` the [3, 3, cin, cout] weights read
+   * as [9·cin, cout] (what im2col rows multiply). Work is in proportion to the nonzeros. `y` is
+   * overwritten, then the epilogue (bias per output channel, ReLU, gate).
+   */
+  spconv(n: number, h: number, w: number, x: Float32Array, kernel: SparseMatrix, y: Float32Array, options?: SpconvOptions): void;
   /**
    * 2×2 max-pooling, stride 2 (odd rows and columns dropped): NHWC `x` [n, h, w, c] to `out`
    * [n, ⌊h/2⌋, ⌊w/2⌋, c], and in `argmax` the index in x of each maximum (the first of equal ones).

@@ -35,6 +35,9 @@ interface WasmExports {
   sddmm(m: number, rows: number, cols: number, rowPtr: number, colIdx: number, x: number, ldx: number, g: number, ldg: number,
     out: number, scratch: number): void;
   spk_im2col_rows(h: number, w: number, c: number, x: number, cols: number, r0: number, r1: number): void;
+  spk_spconv_scratch_floats(h: number, w: number, cin: number, nnz: number): number;
+  spk_spconv_images(h: number, w: number, cin: number, cout: number, colPtr: number, rowIdx: number, val: number, x: number, y: number,
+    bias: number, relu: number, gate: number, b0: number, b1: number, scratch: number): void;
   spk_maxpool_rows(h: number, w: number, c: number, x: number, out: number, argmax: number, r0: number, r1: number): void;
   spk_unpool(dout: number, argmax: number, dx: number, o0: number, o1: number): void;
   spk_update(kind: number, nesterov: number, decoupled: number, lr: number, a: number, b: number, eps: number, wd: number, c1: number, c2: number,
@@ -190,6 +193,22 @@ function wasmRaw(ex: WasmExports, heap: WasmHeap, pool: WasmPool | undefined): R
         const pixels = n * h * w, px = s.input(x, pixels * c), pcols = s.output(cols, pixels * 9 * c, false);
         if (!pool || pixels * 9 * c < 2 * 65536) ex.spk_im2col_rows(h, w, c, px, pcols, 0, n * h);
         else pool.run(ranges(n * h, 1, 4 * threads).map(([r0, r1]) => ({ fn: "spk_im2col_rows", args: [h, w, c, px, pcols, r0, r1] })));
+        s.finish();
+      } finally {
+        s.release();
+      }
+    },
+    spconv(n, h, w, cin, cout, colPtr, rowIdx, val, x, y, bias, relu, gate) {
+      const s = new Stage(heap);
+      try {
+        const nnz = colPtr[cout], pixels = n * h * w;
+        const pptr = s.input(colPtr, cout + 1), pidx = s.input(rowIdx, nnz), pval = s.input(val, nnz);
+        const px = s.input(x, pixels * cin), py = s.output(y, pixels * cout, false);
+        const pbias = bias ? s.input(bias, cout) : 0, pgate = gate ? s.input(gate, pixels * cout) : 0;
+        const sp = scratchFor(ex.spk_spconv_scratch_floats(h, w, cin, nnz) + 16);
+        const args = (b0: number, b1: number, scratch: number) => [h, w, cin, cout, pptr, pidx, pval, px, py, pbias, relu ? 1 : 0, pgate, b0, b1, scratch];
+        if (!pool || n === 1) ex.spk_spconv_images(...(args(0, n, sp) as Parameters<WasmExports["spk_spconv_images"]>));
+        else pool.run(ranges(n, 1, 4 * threads).map(([b0, b1]) => ({ fn: "spk_spconv_images", scratchAt: 14, args: args(b0, b1, SCR) })));
         s.finish();
       } finally {
         s.release();
