@@ -38,7 +38,7 @@ build_addon() {
 build_wasm() {
   clang="${CLANG:-clang}"
   flags="--target=wasm32 -O3 -msimd128 -mbulk-memory -nostdlib -fno-builtin -Wall -Wextra -DSPK_SOURCE_HASH=0x$source_hash
-    -Wl,--no-entry -Wl,--export-dynamic -Wl,--import-memory -Wl,--export=__heap_base -Wl,--export=spk_update -Wl,--export=spk_im2col_rows -Wl,--export=spk_maxpool_rows -Wl,--export=spk_unpool -Wl,--export=spk_spconv_images -Wl,--export=spk_spconv_scratch_floats -Wl,-z,stack-size=65536"
+    -Wl,--no-entry -Wl,--export-dynamic -Wl,--import-memory -Wl,--export=__heap_base -Wl,--export=spk_update -Wl,--export=spk_im2col_rows -Wl,--export=spk_maxpool_rows -Wl,--export=spk_unpool -Wl,--export=spk_spconv_images -Wl,--export=spk_spconv_scratch_floats -Wl,--export=spk_spconv_grad_images -Wl,--export=spk_spconv_grad_scratch_floats -Wl,-z,stack-size=65536"
   # one thread: a plain imported memory
   "$clang" $flags wasm/kernels.c src/update.c src/conv.c src/spconv.c -o prebuilt/spkernels.wasm
   # worker threads: the same code on a shared memory (the kernels use no shadow stack, so every

@@ -263,6 +263,56 @@ static napi_value js_spconv(napi_env env, napi_callback_info info) {
   return 0;
 }
 
+/* Chunk c sums the gradient over its images into its own partial (chunk 0's is `out`), and the
+   caller adds the partials: no two threads write the same output. */
+typedef struct {
+  int n, h, w, cin, cout, chunks;
+  const int *rowptr, *colidx;
+  const float *X, *G;
+  float *out, *scratch;
+  long nnz, per_thread;
+} spconv_grad_job;
+
+static void spconv_grad_chunk(void *ctx, int c, int tid) {
+  const spconv_grad_job *J = ctx;
+  const int b0 = (int)((long)J->n * c / J->chunks), b1 = (int)((long)J->n * (c + 1) / J->chunks);
+  float *partial = c == 0 ? J->out : J->scratch + J->per_thread * J->chunks + J->nnz * (c - 1);
+  memset(partial, 0, sizeof(float) * J->nnz);
+  spk_spconv_grad_images(J->h, J->w, J->cin, J->cout, J->rowptr, J->colidx, J->X, J->G, partial, b0, b1,
+                         J->scratch + J->per_thread * tid);
+}
+
+/* spconvGrad(n, h, w, cin, cout, rowptr, colidx, X, G, out, threads): spconv's kernel gradient at its nonzeros (CSR order) */
+static napi_value js_spconv_grad(napi_env env, napi_callback_info info) {
+  GET_ARGS(11)
+  int64_t n = num(&A, 0), h = num(&A, 1), w = num(&A, 2), cin = num(&A, 3), cout = num(&A, 4), threads = num(&A, 10);
+  if (A.failed) return 0;
+  if (n < 1 || h < 0 || w < 0 || cin < 0 || cout < 0 || n * h * w * (cin > cout ? cin : cout) > INT32_MAX ||
+      (h + 2) * (w + 2) * (cin + cout) > INT32_MAX / 2) { fail(&A, "bad dimension"); return 0; }
+  spconv_grad_job J = {.n = (int)n, .h = (int)h, .w = (int)w, .cin = (int)cin, .cout = (int)cout};
+  J.rowptr = array(&A, 5, napi_int32_array, 9 * cin + 1, 0);
+  if (A.failed) return 0;
+  J.nnz = J.rowptr[9 * cin] - J.rowptr[0];
+  J.colidx = array(&A, 6, napi_int32_array, J.rowptr[9 * cin], 0);
+  J.X = array(&A, 7, napi_float32_array, n * h * w * cin, 0);
+  J.G = array(&A, 8, napi_float32_array, n * h * w * cout, 0);
+  J.out = array(&A, 9, napi_float32_array, J.nnz, 0);
+  if (A.failed || J.nnz <= 0) return 0;
+  for (int64_t j = J.rowptr[0]; j < J.rowptr[9 * cin]; j++)
+    if (J.colidx[j] < 0 || J.colidx[j] >= cout) { fail(&A, "column index outside the kernel"); return 0; }
+  const int nt = threads < 1 ? 1 : (int)threads;
+  J.chunks = (int)(n < nt ? n : nt);
+  J.per_thread = (spk_spconv_grad_scratch_floats((int)h, (int)w, (int)cin, (int)cout) + 15) / 16 * 16;
+  J.scratch = spk_scratch(3, (size_t)J.per_thread * nt + (size_t)J.nnz * (J.chunks - 1));
+  if (!J.scratch) return oom(env);
+  spk_parallel_for(spconv_grad_chunk, &J, J.chunks, nt);
+  for (int c = 1; c < J.chunks; c++) {
+    const float *p = J.scratch + J.per_thread * J.chunks + J.nnz * (c - 1);
+    for (long j = 0; j < J.nnz; j++) J.out[j] += p[j];
+  }
+  return 0;
+}
+
 typedef struct {
   int kind, nesterov, decoupled, compact;
   float lr, a, b, eps, wd, c1, c2;
@@ -347,6 +397,7 @@ NAPI_MODULE_INIT() {
     {"maxPool", 0, ok ? js_maxpool : unsupported, 0, 0, 0, napi_enumerable, 0},
     {"maxUnpool", 0, ok ? js_maxunpool : unsupported, 0, 0, 0, napi_enumerable, 0},
     {"spconv", 0, ok ? js_spconv : unsupported, 0, 0, 0, napi_enumerable, 0},
+    {"spconvGrad", 0, ok ? js_spconv_grad : unsupported, 0, 0, 0, napi_enumerable, 0},
     {"supported", 0, 0, 0, 0, supported, napi_enumerable, 0},
     {"maxThreads", 0, 0, 0, 0, max_threads, napi_enumerable, 0},
     {"version", 0, 0, 0, 0, version, napi_enumerable, 0},

@@ -23,6 +23,16 @@ typedef float v8u __attribute__((vector_size(32), aligned(4), may_alias));
 static inline int imin(int a, int b) { return a < b ? a : b; }
 static inline long padded_plane(int h, int w) { return (long)(h + 2) * (w + 2); }
 
+/* Channel planes of one NHWC image: dst[ch*plane + y*ld + x] = image[y, x, ch]. */
+static void to_planes(const float *image, int h, int w, int c, float *dst, int ld, long plane) {
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++) {
+      const float *px = image + ((long)y * w + x) * c;
+      float *d = dst + (long)y * ld + x;
+      for (int ch = 0; ch < c; ch++) d[ch * plane] = px[ch];
+    }
+}
+
 long spk_spconv_scratch_floats(int h, int w, int cin, int nnz) {
   return (long)cin * padded_plane(h, w) + SLACK + STRIP + nnz;
 }
@@ -41,13 +51,7 @@ void spk_spconv_images(int h, int w, int cin, int cout, const int *colptr, const
   }
   for (long i = 0; i < planes + SLACK; i++) P[i] = 0.f; /* borders and slack stay 0; interiors are overwritten */
   for (int b = b0; b < b1; b++) {
-    const float *image = X + (long)b * h * w * cin;
-    for (int y = 0; y < h; y++)
-      for (int x = 0; x < w; x++) {
-        const float *px = image + ((long)y * w + x) * cin;
-        float *dst = P + (long)(y + 1) * w2 + x + 1;
-        for (int ci = 0; ci < cin; ci++) dst[ci * plane] = px[ci];
-      }
+    to_planes(X + (long)b * h * w * cin, h, w, cin, P + w2 + 1, w2, plane);
     float *out = Y + (long)b * h * w * cout;
     const float *g = gate ? gate + (long)b * h * w * cout : 0;
     for (int q0 = 0; q0 < q_end; q0 += STRIP) {
@@ -76,6 +80,42 @@ void spk_spconv_images(int h, int w, int cin, int cout, const int *colptr, const
           if (g) for (int i = 0; i < run; i++) if (!(g[at + (long)i * cout] > 0.f)) dst[(long)i * cout] = 0.f;
           q += run;
         }
+      }
+    }
+  }
+}
+
+/* Output-gradient planes on the padded-width grid, rounded up to whole vectors. */
+static inline long grid(int h, int w) { return ((long)h * (w + 2) + 7) / 8 * 8; }
+
+long spk_spconv_grad_scratch_floats(int h, int w, int cin, int cout) {
+  return (long)cin * padded_plane(h, w) + SLACK + (long)cout * grid(h, w);
+}
+
+void spk_spconv_grad_images(int h, int w, int cin, int cout, const int *rowptr, const int *colidx, const float *X,
+                            const float *G, float *out, int b0, int b1, float *scratch) {
+  const int w2 = w + 2, rows = 9 * cin;
+  const long plane = padded_plane(h, w), planes = (long)cin * plane, q_len = grid(h, w);
+  float *P = scratch, *D = P + planes + SLACK;
+  /* borders, slack, padding columns and the grid's tail stay 0 */
+  for (long i = 0; i < planes + SLACK + (long)cout * q_len; i++) P[i] = 0.f;
+  for (int b = b0; b < b1; b++) {
+    to_planes(X + (long)b * h * w * cin, h, w, cin, P + w2 + 1, w2, plane);
+    to_planes(G + (long)b * h * w * cout, h, w, cout, D, w2, q_len);
+    for (int k = 0; k < rows; k++) {
+      const int tap = k / cin, ci = k - tap * cin;
+      const float *p = P + ci * plane + (tap / 3) * w2 + tap % 3;
+      for (int j = rowptr[k]; j < rowptr[k + 1]; j++) {
+        const float *d = D + colidx[j] * q_len;
+        v8 a = {0}, c = {0};
+        long q = 0;
+        for (; q + 16 <= q_len; q += 16) {
+          a += *(const v8u *)(d + q) * *(const v8u *)(p + q);
+          c += *(const v8u *)(d + q + 8) * *(const v8u *)(p + q + 8);
+        }
+        if (q < q_len) a += *(const v8u *)(d + q) * *(const v8u *)(p + q);
+        a += c;
+        out[j - rowptr[0]] += ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
       }
     }
   }

@@ -10,4 +10,11 @@ long spk_spconv_scratch_floats(int h, int w, int cin, int nnz);
 void spk_spconv_images(int h, int w, int cin, int cout, const int *colptr, const int *rowidx, const float *val,
                        const float *X, float *Y, const float *bias, int relu, const float *gate, int b0, int b1,
                        float *scratch);
+/* Floats of one thread's scratch for spk_spconv_grad_images. */
+long spk_spconv_grad_scratch_floats(int h, int w, int cin, int cout);
+/* The gradient of that convolution's kernel at its nonzeros, summed over the images b in [b0, b1):
+   out[j - rowptr[0]] += sum over b, y, x of G[b, y, x, o] * X[b, y+kh-1, x+kw-1, ci] for each
+   nonzero j = (k, o) of the kernel's CSR (rowptr, colidx over [9*cin, cout]). */
+void spk_spconv_grad_images(int h, int w, int cin, int cout, const int *rowptr, const int *colidx, const float *X,
+                            const float *G, float *out, int b0, int b1, float *scratch);
 #endif

@@ -64,7 +64,7 @@ export function createConvEngine(options: ConvEngineOptions): ConvEngine {
   const budget = options.im2colFloats ?? IM2COL_FLOATS;
   if (!Number.isInteger(budget) || budget < 1) throw argError(call, "im2colFloats", "a positive integer", options.im2colFloats);
   const setup = setupEngine(call, "ConvEngine", options, [
-    ...layout.convs.map((c) => ({ name: c.name, shape: [3, 3, c.in, c.out], in: 9 * c.in, out: c.out, denseWeightGrads: true })),
+    ...layout.convs.map((c) => ({ name: c.name, shape: [3, 3, c.in, c.out], in: 9 * c.in, out: c.out })),
     ...layout.dense.map((d) => ({ name: d.name, shape: [d.in, d.out], in: d.in, out: d.out })),
   ]);
   const k = setup.kernels;
@@ -157,20 +157,31 @@ export function createConvEngine(options: ConvEngineOptions): ConvEngine {
       for (let i = last; i >= 0; i--) {
         const s = stages[i];
         if (s.pool) k.maxUnpool(batch, s.h, s.w, s.cout, view(s.dPooled, batch * pooledSize(s)), s.argmax, view(s.dOut, batch * outSize(s)));
-        // Last block first: after the forward pass, the im2col buffer still holds the last stage's last block.
-        const firsts = blocks(s, batch).reverse(), flippedSparse = s.flipped?.sparse();
-        for (const first of firsts) {
-          const n = Math.min(s.block, batch - first), rows = n * s.h * s.w, dY = s.dOut + first * outSize(s);
-          s.layer.weightGrads(rows, inputCols(i, first, n), view(dY, n * outSize(s)), denseGrads, first !== firsts[0]);
-          if (!s.flipped || flippedSparse) continue;
-          k.im2col(n, s.h, s.w, s.cout, view(dY, n * outSize(s)), view(colsAt, rows * 9 * s.cout));
-          held = undefined;
-          const x = outputAt(i - 1) + first * inSize(s), dx = outputGradAt(i - 1) + first * inSize(s);
-          s.flipped.inputGrad(rows, view(colsAt, rows * 9 * s.cout), view(dx, n * inSize(s)), view(x, n * inSize(s)));
+        const x = view(outputAt(i - 1), batch * inSize(s)), dOut = view(s.dOut, batch * outSize(s));
+        // Weight gradients: a sparse layer's sampled one from whole images, dense ones from patches
+        // (last block first: the im2col buffer may still hold the forward pass's last block).
+        if (s.layer.sparse && !denseGrads) s.layer.convGrads(batch, s.h, s.w, x, dOut);
+        else {
+          const firsts = blocks(s, batch).reverse();
+          for (const first of firsts) {
+            const n = Math.min(s.block, batch - first);
+            s.layer.weightGrads(n * s.h * s.w, inputCols(i, first, n), view(s.dOut + first * outSize(s), n * outSize(s)), denseGrads, first !== firsts[0]);
+          }
         }
-        if (flippedSparse) {
-          k.spconv(batch, s.h, s.w, view(s.dOut, batch * outSize(s)), flippedSparse, view(outputGradAt(i - 1), batch * inSize(s)),
-            { gate: view(outputAt(i - 1), batch * inSize(s)) });
+        // dLoss/d(input), zeroed where the input (a ReLU's output) is 0; none for the first conv (its input is the data)
+        const flipped = s.flipped;
+        if (flipped) {
+          const dx = view(outputGradAt(i - 1), batch * inSize(s)), flippedSparse = flipped.sparse();
+          if (flippedSparse) k.spconv(batch, s.h, s.w, dOut, flippedSparse, dx, { gate: x });
+          else {
+            held = undefined;
+            for (const first of blocks(s, batch)) {
+              const n = Math.min(s.block, batch - first), rows = n * s.h * s.w, cols = view(colsAt, rows * 9 * s.cout);
+              const images = (a: Float32Array, size: number) => a.subarray(first * size, (first + n) * size);
+              k.im2col(n, s.h, s.w, s.cout, images(dOut, outSize(s)), cols);
+              flipped.inputGrad(rows, cols, images(dx, inSize(s)), images(x, inSize(s)));
+            }
+          }
         }
         visit(s.layer);
       }

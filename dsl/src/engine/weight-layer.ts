@@ -18,22 +18,15 @@ export interface WeightLayerInit {
   readonly shape: readonly number[];
   readonly in: number;
   readonly out: number;
-  /**
-   * When sparse-routed, still form the dense weight gradient and keep the dense weights as the
-   * master (spmm for the products with W only). For conv layers: their many patch rows make
-   * sddmm, which transposes both operands, slower than the dense product.
-   */
-  readonly denseWeightGrads?: boolean;
 }
 
 /**
  * One trainable weight matrix W [in, out] (row-major, y = x·W + b) with its bias, 0/1 mask,
  * optimizer slots and gradients. A dense layer is one; so is a 3×3 conv, as its [3, 3, cin, cout]
  * kernel read as [9·cin, cout] times im2col rows. Masked below `threshold` density it runs on
- * spmm / sddmm, and then `sparse.values` is the master copy of the kept weights and `cSlots` of
- * their slots (CSR order, compact): `w` and `wSlots` are refreshed from them on demand (`stale`),
- * so a step never touches the dense arrays — unless `denseWeightGrads`, where the dense arrays
- * stay the master and each update writes through to `sparse.values`.
+ * spmm / sddmm (a conv: spconv / spconvGrad, driven by the conv engine), and then `sparse.values`
+ * is the master copy of the kept weights and `cSlots` of their slots (CSR order, compact): `w` and
+ * `wSlots` are refreshed from them on demand (`stale`), so a step never touches the dense arrays.
  */
 export class WeightLayer {
   readonly kernelName: string;
@@ -48,7 +41,6 @@ export class WeightLayer {
   readonly gBias: Float32Array;
   readonly #k: Kernels;
   readonly #threshold: number;
-  readonly #denseWeightGrads: boolean;
   /** Bias gradients are 1ᵀ·dY, a gemm with m = 1 over this (grown to the most rows seen). */
   #ones: Float32Array = new Float32Array(0);
   #mask: Uint8Array | undefined;
@@ -67,7 +59,6 @@ export class WeightLayer {
   constructor(k: Kernels, init: WeightLayerInit, slotCount: number, threshold: number, weights: ReadonlyMap<string, Float32Array>, call: string) {
     this.#k = k;
     this.#threshold = threshold;
-    this.#denseWeightGrads = init.denseWeightGrads ?? false;
     this.kernelName = `${init.name}.kernel`;
     this.biasName = `${init.name}.bias`;
     this.shape = init.shape;
@@ -116,17 +107,31 @@ export class WeightLayer {
    * earlier row blocks of the same batch (conv layers, whose weight gradients are always dense).
    */
   weightGrads(m: number, x: Float32Array, dy: Float32Array, dense: boolean, accumulate: boolean): void {
-    const k = this.#k, out = this.out;
+    this.#biasGrad(m, dy, accumulate);
+    if (this.#sparse && !dense) this.#k.sddmm(m, x, dy, this.#sparse, this.#gSparse!);
+    else {
+      this.#gDense ??= this.#k.allocFloat32(this.w.length);
+      this.#k.gemm(this.in, this.out, m, x, dy, this.#gDense, { transA: true, beta: accumulate ? 1 : 0 });
+    }
+  }
+
+  /**
+   * A sparse-routed 3×3 conv layer's bias gradient and sampled weight gradient from whole NHWC
+   * images, x [n, h, w, in/9] and dy [n, h, w, out] (kernels.spconvGrad: no patches).
+   */
+  convGrads(n: number, h: number, w: number, x: Float32Array, dy: Float32Array): void {
+    this.#biasGrad(n * h * w, dy, false);
+    this.#k.spconvGrad(n, h, w, x, dy, this.#sparse!, this.#gSparse!);
+  }
+
+  /** gBias (+)= 1ᵀ·dy over m rows. */
+  #biasGrad(m: number, dy: Float32Array, accumulate: boolean): void {
+    const k = this.#k;
     if (this.#ones.length < m) {
       k.free(this.#ones);
       this.#ones = k.allocFloat32(m).fill(1);
     }
-    k.gemm(1, out, m, this.#ones, dy, this.gBias, { beta: accumulate ? 1 : 0 });
-    if (this.#sparse && !dense && !this.#denseWeightGrads) k.sddmm(m, x, dy, this.#sparse, this.#gSparse!);
-    else {
-      this.#gDense ??= k.allocFloat32(this.w.length);
-      k.gemm(this.in, out, m, x, dy, this.#gDense, { transA: true, beta: accumulate ? 1 : 0 });
-    }
+    k.gemm(1, this.out, m, this.#ones, dy, this.gBias, { beta: accumulate ? 1 : 0 });
   }
 
   /** dx[m, in] = dy·Wᵀ, zeroed where `gate` ≤ 0 (the input's ReLU) when given. */
@@ -145,13 +150,10 @@ export class WeightLayer {
     const k = this.#k;
     this.#valuesVersion++;
     k.update(rule, this.b, this.gBias, this.bSlots);
-    if (this.#sparse && !this.#denseWeightGrads) {
+    if (this.#sparse) {
       k.update(rule, this.#sparse.values, this.#gSparse!, this.#cSlots, { count: this.#sparse.nnz });
       this.#sparse.syncCsc();
       this.#stale = true;
-    } else if (this.#sparse) {
-      k.update(rule, this.w, this.#gDense!, this.wSlots, { index: this.#kept, values: this.#sparse.values });
-      this.#sparse.syncCsc();
     } else if (this.#kept) k.update(rule, this.w, this.#gDense!, this.wSlots, { index: this.#kept });
     else k.update(rule, this.w, this.#gDense!, this.wSlots);
   }
@@ -196,7 +198,7 @@ export class WeightLayer {
     else {
       if (this.#sparse && previous) this.#sparse.update(diffSorted(previous, kept), this.w);
       else this.#sparse = SparseMatrix.fromMask(this.in, this.out, bits!, this.w, k);
-      if (!this.#denseWeightGrads) this.#compactCopies(kept);
+      this.#compactCopies(kept);
     }
     this.#stale = false;
     if (previous) k.free(previous);

@@ -29,6 +29,7 @@ interface Binding {
   im2col(n: number, h: number, w: number, c: number, x: F32, cols: F32, threads: number): void;
   spconv(n: number, h: number, w: number, cin: number, cout: number, colPtr: I32, rowIdx: I32, val: F32, x: F32, y: F32,
     bias: F32 | null, relu: boolean, gate: F32 | null, threads: number): void;
+  spconvGrad(n: number, h: number, w: number, cin: number, cout: number, rowPtr: I32, colIdx: I32, x: F32, dy: F32, out: F32, threads: number): void;
   maxPool(n: number, h: number, w: number, c: number, x: F32, out: F32, argmax: I32, threads: number): void;
   maxUnpool(n: number, h: number, w: number, c: number, dout: F32, argmax: I32, dx: F32): void;
   update(kind: number, nesterov: boolean, decoupled: boolean, lr: number, a: number, b: number, eps: number, wd: number, c1: number, c2: number,
@@ -69,6 +70,7 @@ export function createAddonKernels(options: AddonKernelOptions = {}, how?: { rea
     im2col: (n, h, w, c, x, cols) => binding.im2col(n, h, w, c, x, cols, threads),
     spconv: (n, h, w, cin, cout, colPtr, rowIdx, val, x, y, bias, relu, gate) =>
       binding.spconv(n, h, w, cin, cout, colPtr, rowIdx, val, x, y, bias, relu, gate, threads),
+    spconvGrad: (n, h, w, cin, cout, rowPtr, colIdx, x, dy, out) => binding.spconvGrad(n, h, w, cin, cout, rowPtr, colIdx, x, dy, out, threads),
     maxPool: (n, h, w, c, x, out, argmax) => binding.maxPool(n, h, w, c, x, out, argmax, threads),
     maxUnpool: (n, h, w, c, dout, argmax, dx) => {
       try {

@@ -132,6 +132,29 @@ describe.each(impls.map((k) => [kernelLabel(k), k] as const))("%s: spconv", (_la
     for (const a of [x, bias, gate]) k.free(a);
   });
 
+  it.each(CONVS)("spconvGrad on [%i, %i, %i, %i] → %i channels at density %f is Σ dy·patch at each nonzero, in CSR order (≤ 1e-5)", (n, h, w, cin, cout, density) => {
+    const random = seededRandom(n * 5 + cin + cout * 11);
+    const x = fillRandom(k.allocFloat32(n * h * w * cin), random), dy = fillRandom(k.allocFloat32(n * h * w * cout), random);
+    const mask = randomMask(9 * cin * cout, density, random);
+    const kernel = SparseMatrix.fromMask(9 * cin, cout, mask, new Float32Array(mask.length), k);
+    const out = k.allocFloat32(kernel.nnz).fill(NaN);
+    k.spconvGrad(n, h, w, x, dy, kernel, out);
+    let worst = 0;
+    kernel.flatIndices().forEach((flat, j) => {
+      const row = Math.floor(flat / cout), o = flat % cout, tap = Math.floor(row / cin), ci = row % cin;
+      let sum = 0, scale = 0;
+      for (let pixel = 0; pixel < n * h * w; pixel++) {
+        const term = dy[pixel * cout + o] * patchValue(x, h, w, cin, pixel, Math.floor(tap / 3), tap % 3, ci);
+        sum += term;
+        scale += Math.abs(term);
+      }
+      worst = Math.max(worst, Math.abs(out[j] - sum) / Math.max(scale, 1));
+    });
+    expect(worst).toBeLessThanOrEqual(1e-5);
+    kernel.dispose();
+    for (const a of [x, dy, out]) k.free(a);
+  });
+
   it("checks its arguments", () => {
     const kernel = SparseMatrix.fromMask(10, 4, new Uint8Array(40).fill(1), new Float32Array(40), k);
     expect(() => k.spconv(1, 2, 2, k.allocFloat32(8), kernel, k.allocFloat32(16))).toThrow(/kernels\.spconv\(kernel\).*\[9·cin, cout\]/);
@@ -139,6 +162,10 @@ describe.each(impls.map((k) => [kernelLabel(k), k] as const))("%s: spconv", (_la
     const ok = SparseMatrix.fromMask(18, 4, new Uint8Array(72).fill(1), new Float32Array(72), k);
     expect(() => k.spconv(1, 2, 2, k.allocFloat32(7), ok, k.allocFloat32(16))).toThrow(/kernels\.spconv\(x\).*at least 8/);
     expect(() => k.spconv(1, 2, 2, k.allocFloat32(8), ok, k.allocFloat32(16), { bias: k.allocFloat32(3) })).toThrow(/kernels\.spconv\(bias\)/);
+    expect(() => k.spconvGrad(1, 2, 2, k.allocFloat32(8), k.allocFloat32(16), ok, k.allocFloat32(71))).toThrow(/kernels\.spconvGrad\(out\).*at least 72/);
+    const zeros = k.allocFloat32(72).fill(5);
+    k.spconvGrad(0, 2, 2, k.allocFloat32(0), k.allocFloat32(0), ok, zeros);
+    expect(zeros.every((v) => v === 0)).toBe(true); // no images: a zero gradient
     ok.dispose();
   });
 });

@@ -103,6 +103,7 @@ export function jsRaw(): RawKernels {
 
     im2col: jsIm2col,
     spconv: jsSpconv,
+    spconvGrad: jsSpconvGrad,
     maxPool: jsMaxPool,
     maxUnpool(n, h, w, c, dout, argmax, dx) {
       const pooled = n * (h >> 1) * (w >> 1) * c, size = n * h * w * c;
@@ -209,6 +210,25 @@ function jsSpconv(n: number, h: number, w: number, cin: number, cout: number, co
           y[at + o] = v;
         }
       }
+    }
+  }
+}
+
+/** The kernel gradient straight from its definition, one nonzero at a time (float64 sums). */
+function jsSpconvGrad(n: number, h: number, w: number, cin: number, cout: number, rowPtr: I32, colIdx: I32, x: F32, dy: F32, out: F32): void {
+  for (let k = 0; k < 9 * cin; k++) {
+    const tap = Math.floor(k / cin), ddy = Math.floor(tap / 3) - 1, ddx = (tap % 3) - 1, ci = k - tap * cin;
+    for (let j = rowPtr[k]; j < rowPtr[k + 1]; j++) {
+      const o = colIdx[j];
+      let sum = 0;
+      for (let b = 0; b < n; b++) {
+        for (let py = Math.max(0, -ddy); py < Math.min(h, h - ddy); py++) {
+          for (let px = Math.max(0, -ddx); px < Math.min(w, w - ddx); px++) {
+            sum += dy[((b * h + py) * w + px) * cout + o] * x[((b * h + py + ddy) * w + px + ddx) * cin + ci];
+          }
+        }
+      }
+      out[j - rowPtr[0]] = sum;
     }
   }
 }

@@ -23,6 +23,8 @@ export interface RawKernels {
   /** y[b, y, x, o] = Σ over the CSC (colPtr, rowIdx, val) of W [9·cin, cout] of the 3×3 patch terms, then the epilogue. */
   spconv(n: number, h: number, w: number, cin: number, cout: number, colPtr: I32, rowIdx: I32, val: F32, x: F32, y: F32,
     bias: F32 | null, relu: boolean, gate: F32 | null): void;
+  /** out[j] = Σ over images and pixels of dy·x at nonzero j = (k, o) of the CSR (rowPtr, colIdx) of W [9·cin, cout] (n ≥ 1). */
+  spconvGrad(n: number, h: number, w: number, cin: number, cout: number, rowPtr: I32, colIdx: I32, x: F32, dy: F32, out: F32): void;
   /** 2×2 max-pool (h, w ≥ 2). */
   maxPool(n: number, h: number, w: number, c: number, x: F32, out: F32, argmax: I32): void;
   /** Throws a SparselabError, before writing dx, when an argmax index is outside [0, n·h·w·c). */
@@ -145,10 +147,7 @@ export function kernelSet(name: KernelName, threads: number, detail: string, raw
     spconv(n: number, h: number, w: number, x: F32, kernel: SparseMatrix, y: F32, o: SpconvOptions = {}): void {
       const call = "kernels.spconv";
       live("spconv");
-      if (!(kernel instanceof SparseMatrix) || kernel.rows % 9 !== 0) {
-        throw argError(call, "kernel", "a SparseMatrix [9·cin, cout] (a [3, 3, cin, cout] kernel)", kernel);
-      }
-      const cin = kernel.rows / 9, cout = kernel.cols;
+      const [cin, cout] = convKernel(call, kernel);
       checkImages(call, n, h, w, Math.max(cin, cout));
       const pixels = n * h * w;
       checkArray(call, "x", x, pixels * cin);
@@ -158,6 +157,21 @@ export function kernelSet(name: KernelName, threads: number, detail: string, raw
       if (pixels === 0 || cout === 0) return;
       noOverlap(call, "y", y, pixels * cout, [["x", x, pixels * cin]]);
       raw.spconv(n, h, w, cin, cout, kernel.colPtr, kernel.rowIdx, kernel.cscValues, x, y, bias, relu, gate);
+    },
+
+    spconvGrad(n: number, h: number, w: number, x: F32, dy: F32, kernel: SparseMatrix, out: F32): void {
+      const call = "kernels.spconvGrad";
+      live("spconvGrad");
+      const [cin, cout] = convKernel(call, kernel);
+      checkImages(call, n, h, w, Math.max(cin, cout));
+      const pixels = n * h * w;
+      checkArray(call, "x", x, pixels * cin);
+      checkArray(call, "dy", dy, pixels * cout);
+      checkArray(call, "out", out, kernel.nnz);
+      if (kernel.nnz === 0) return;
+      if (pixels === 0) return void out.fill(0, 0, kernel.nnz);
+      noOverlap(call, "out", out, kernel.nnz, [["x", x, pixels * cin], ["dy", dy, pixels * cout]]);
+      raw.spconvGrad(n, h, w, cin, cout, kernel.rowPtr, kernel.colIdx, x, dy, out);
     },
 
     maxPool(n: number, h: number, w: number, c: number, x: F32, out: F32, argmax: I32): void {
@@ -242,6 +256,14 @@ function checkCount(call: string, arg: string, value: unknown): number {
     throw argError(call, arg, "a non-negative integer", value);
   }
   return value;
+}
+
+/** [cin, cout] of a 3×3 conv kernel as a SparseMatrix [9·cin, cout]. */
+function convKernel(call: string, kernel: unknown): [number, number] {
+  if (!(kernel instanceof SparseMatrix) || kernel.rows % 9 !== 0) {
+    throw argError(call, "kernel", "a SparseMatrix [9·cin, cout] (a [3, 3, cin, cout] kernel)", kernel);
+  }
+  return [kernel.rows / 9, kernel.cols];
 }
 
 /** An NHWC batch's n, h, w, c (non-negative integers, 9·n·h·w·c < 2³¹); returns n·h·w·c. */

@@ -155,6 +155,12 @@ export interface Kernels extends KernelMemory {
    */
   spconv(n: number, h: number, w: number, x: Float32Array, kernel: SparseMatrix, y: Float32Array, options?: SpconvOptions): void;
   /**
+   * The gradient of `spconv`'s kernel at its nonzeros, from whole images: for every nonzero
+   * j = (k, o) of `kernel` (k = (kh·3 + kw)·cin + ci), `out[j] = Σ_{b,y,x} dy[b, y, x, o]·x[b, y+kh−1, x+kw−1, ci]`
+   * (x [n, h, w, cin], dy [n, h, w, cout]); `out` is in CSR order, like `kernel.values`.
+   */
+  spconvGrad(n: number, h: number, w: number, x: Float32Array, dy: Float32Array, kernel: SparseMatrix, out: Float32Array): void;
+  /**
    * 2×2 max-pooling, stride 2 (odd rows and columns dropped): NHWC `x` [n, h, w, c] to `out`
    * [n, ⌊h/2⌋, ⌊w/2⌋, c], and in `argmax` the index in x of each maximum (the first of equal ones).
    */

@@ -38,6 +38,9 @@ interface WasmExports {
   spk_spconv_scratch_floats(h: number, w: number, cin: number, nnz: number): number;
   spk_spconv_images(h: number, w: number, cin: number, cout: number, colPtr: number, rowIdx: number, val: number, x: number, y: number,
     bias: number, relu: number, gate: number, b0: number, b1: number, scratch: number): void;
+  spk_spconv_grad_scratch_floats(h: number, w: number, cin: number, cout: number): number;
+  spk_spconv_grad_images(h: number, w: number, cin: number, cout: number, rowPtr: number, colIdx: number, x: number, dy: number,
+    out: number, b0: number, b1: number, scratch: number): void;
   spk_maxpool_rows(h: number, w: number, c: number, x: number, out: number, argmax: number, r0: number, r1: number): void;
   spk_unpool(dout: number, argmax: number, dx: number, o0: number, o1: number): void;
   spk_update(kind: number, nesterov: number, decoupled: number, lr: number, a: number, b: number, eps: number, wd: number, c1: number, c2: number,
@@ -209,6 +212,30 @@ function wasmRaw(ex: WasmExports, heap: WasmHeap, pool: WasmPool | undefined): R
         const args = (b0: number, b1: number, scratch: number) => [h, w, cin, cout, pptr, pidx, pval, px, py, pbias, relu ? 1 : 0, pgate, b0, b1, scratch];
         if (!pool || n === 1) ex.spk_spconv_images(...(args(0, n, sp) as Parameters<WasmExports["spk_spconv_images"]>));
         else pool.run(ranges(n, 1, 4 * threads).map(([b0, b1]) => ({ fn: "spk_spconv_images", scratchAt: 14, args: args(b0, b1, SCR) })));
+        s.finish();
+      } finally {
+        s.release();
+      }
+    },
+    spconvGrad(n, h, w, cin, cout, rowPtr, colIdx, x, dy, out) {
+      const s = new Stage(heap);
+      try {
+        const nnz = rowPtr[9 * cin], pixels = n * h * w;
+        const prow = s.input(rowPtr, 9 * cin + 1), pcol = s.input(colIdx, nnz);
+        const px = s.input(x, pixels * cin), pdy = s.input(dy, pixels * cout), pout = s.output(out, nnz, false);
+        const sp = scratchFor(ex.spk_spconv_grad_scratch_floats(h, w, cin, cout) + 16);
+        // one image range per thread, each summed into its own partial (the first into out), then added up
+        const parts = pool ? ranges(n, 1, threads) : [[0, n] as [number, number]];
+        const partial = sharedFor(nnz * (parts.length - 1));
+        const target = (c: number) => (c === 0 ? pout : partial + 4 * nnz * (c - 1));
+        parts.forEach((_, c) => heap.view(out, target(c), nnz).fill(0));
+        if (!pool) ex.spk_spconv_grad_images(h, w, cin, cout, prow, pcol, px, pdy, pout, 0, n, sp);
+        else pool.run(parts.map(([b0, b1], c) => ({ fn: "spk_spconv_grad_images", scratchAt: 11, args: [h, w, cin, cout, prow, pcol, px, pdy, target(c), b0, b1, SCR] })));
+        const sum = heap.view(out, pout, nnz);
+        for (let c = 1; c < parts.length; c++) {
+          const p = heap.view(out, target(c), nnz);
+          for (let j = 0; j < nnz; j++) sum[j] += p[j];
+        }
         s.finish();
       } finally {
         s.release();
