@@ -254,7 +254,7 @@ static napi_value js_spconv(napi_env env, napi_callback_info info) {
   if (A.failed || n * h * w * cout == 0) return 0;
   for (int64_t j = J.colptr[0]; j < J.colptr[cout]; j++) /* offsets into the padded planes come from these */
     if (J.rowidx[j] < 0 || J.rowidx[j] >= 9 * cin) { fail(&A, "row index outside the kernel"); return 0; }
-  J.per_thread = (spk_spconv_scratch_floats((int)h, (int)w, (int)cin, (int)nnz) + 15) / 16 * 16;
+  J.per_thread = (spk_spconv_scratch_floats((int)h, (int)w, (int)cin, (int)cout, (int)nnz) + 15) / 16 * 16;
   J.chunks = threads > 1 && n > 1 ? (int)(n < 4 * threads ? n : 4 * threads) : 1;
   const int nt = threads < 1 ? 1 : (int)threads;
   J.scratch = spk_scratch(3, (size_t)J.per_thread * nt);

@@ -23,18 +23,82 @@ typedef float v8u __attribute__((vector_size(32), aligned(4), may_alias));
 static inline int imin(int a, int b) { return a < b ? a : b; }
 static inline long padded_plane(int h, int w) { return (long)(h + 2) * (w + 2); }
 
-/* Channel planes of one NHWC image: dst[ch*plane + y*ld + x] = image[y, x, ch]. */
-static void to_planes(const float *image, int h, int w, int c, float *dst, int ld, long plane) {
-  for (int y = 0; y < h; y++)
-    for (int x = 0; x < w; x++) {
-      const float *px = image + ((long)y * w + x) * c;
-      float *d = dst + (long)y * ld + x;
-      for (int ch = 0; ch < c; ch++) d[ch * plane] = px[ch];
+typedef int v8i __attribute__((vector_size(32)));
+#define SHUFFLE __builtin_shufflevector
+
+/* r[i][j] <- r[j][i] for an 8x8 block held in eight vectors. */
+static inline void transpose8(v8 *r) {
+  v8 t[8], u[8];
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = SHUFFLE(r[i], r[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+    t[i + 1] = SHUFFLE(r[i], r[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+  }
+  for (int i = 0; i < 8; i += 4)
+    for (int j = 0; j < 2; j++) {
+      u[i + j] = SHUFFLE(t[i + j], t[i + j + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+      u[i + j + 2] = SHUFFLE(t[i + j], t[i + j + 2], 2, 3, 10, 11, 6, 7, 14, 15);
     }
+  /* result rows i and i + 4: the low and high halves of u[order[i]] (inputs 0..3) and u[4 + order[i]] (inputs 4..7) */
+  const int order[4] = {0, 2, 1, 3};
+  for (int i = 0; i < 4; i++) {
+    r[i] = SHUFFLE(u[order[i]], u[4 + order[i]], 0, 1, 2, 3, 8, 9, 10, 11);
+    r[i + 4] = SHUFFLE(u[order[i]], u[4 + order[i]], 4, 5, 6, 7, 12, 13, 14, 15);
+  }
 }
 
-long spk_spconv_scratch_floats(int h, int w, int cin, int nnz) {
-  return (long)cin * padded_plane(h, w) + SLACK + STRIP + nnz;
+/* Channel planes of one NHWC image: dst[ch*plane + y*ld + x] = image[y, x, ch]; 8 pixels by 8
+   channels at a time where they fit. */
+static void to_planes(const float *image, int h, int w, int c, float *dst, int ld, long plane) {
+  const int c8 = c / 8 * 8;
+  for (int y = 0; y < h; y++) {
+    int x = 0;
+    for (; x + 8 <= w && c8; x += 8)
+      for (int ch = 0; ch < c8; ch += 8) {
+        v8 r[8];
+        for (int i = 0; i < 8; i++) r[i] = *(const v8u *)(image + ((long)y * w + x + i) * c + ch);
+        transpose8(r);
+        for (int i = 0; i < 8; i++) *(v8u *)(dst + (ch + i) * plane + (long)y * ld + x) = r[i];
+      }
+    for (int px = 0; px < w; px++)
+      for (int ch = px < x ? c8 : 0; ch < c; ch++) dst[ch * plane + (long)y * ld + px] = image[((long)y * w + px) * c + ch];
+  }
+}
+
+long spk_spconv_scratch_floats(int h, int w, int cin, int cout, int nnz) {
+  return (long)cin * padded_plane(h, w) + SLACK + (long)cout * STRIP + STRIP + nnz;
+}
+
+/* A strip's outputs S[o*STRIP + i] to their pixels in NHWC (pixel[i], -1 for a padding column),
+   with the epilogue: eight channels of eight pixels at a time, the rest one by one. */
+static void store_strip(const float *S, const int *pixel, int count, int cout, float *out, const float *bias, int relu,
+                        const float *gate) {
+  const int c8 = cout / 8 * 8;
+  const v8 zero = {0};
+  for (int i0 = 0; i0 < count; i0 += 8)
+    for (int o = 0; o < c8; o += 8) {
+      v8 r[8];
+      for (int t = 0; t < 8; t++) r[t] = *(const v8u *)(S + (long)(o + t) * STRIP + i0);
+      transpose8(r);
+      v8 b = zero;
+      if (bias) b = *(const v8u *)(bias + o);
+      for (int i = 0; i < 8 && i0 + i < count; i++) {
+        if (pixel[i0 + i] < 0) continue;
+        const long at = (long)pixel[i0 + i] * cout + o;
+        v8 v = r[i] + b;
+        if (relu) v = (v8)((v8i)v & (v > zero));
+        if (gate) v = (v8)((v8i)v & (*(const v8u *)(gate + at) > zero));
+        *(v8u *)(out + at) = v;
+      }
+    }
+  for (int o = c8; o < cout; o++)
+    for (int i = 0; i < count; i++) {
+      if (pixel[i] < 0) continue;
+      const long at = (long)pixel[i] * cout + o;
+      float v = S[(long)o * STRIP + i] + (bias ? bias[o] : 0.f);
+      if (relu && !(v > 0.f)) v = 0.f;
+      if (gate && !(gate[at] > 0.f)) v = 0.f;
+      out[at] = v;
+    }
 }
 
 void spk_spconv_images(int h, int w, int cin, int cout, const int *colptr, const int *rowidx, const float *val,
@@ -42,8 +106,8 @@ void spk_spconv_images(int h, int w, int cin, int cout, const int *colptr, const
                        float *scratch) {
   const int w2 = w + 2, q_end = h * w2;
   const long plane = padded_plane(h, w), planes = (long)cin * plane;
-  float *P = scratch, *strip = P + planes + SLACK;
-  int *offset = (int *)(strip + STRIP); /* of each nonzero's input in P, CSC order */
+  float *P = scratch, *S = P + planes + SLACK;
+  int *pixel = (int *)(S + (long)cout * STRIP), *offset = pixel + STRIP; /* offset: of each nonzero's input in P, CSC order */
   const int nnz = colptr[cout] - colptr[0];
   for (int j = 0; j < nnz; j++) {
     const int k = rowidx[colptr[0] + j], tap = k / cin, ci = k - tap * cin;
@@ -52,8 +116,6 @@ void spk_spconv_images(int h, int w, int cin, int cout, const int *colptr, const
   for (long i = 0; i < planes + SLACK; i++) P[i] = 0.f; /* borders and slack stay 0; interiors are overwritten */
   for (int b = b0; b < b1; b++) {
     to_planes(X + (long)b * h * w * cin, h, w, cin, P + w2 + 1, w2, plane);
-    float *out = Y + (long)b * h * w * cout;
-    const float *g = gate ? gate + (long)b * h * w * cout : 0;
     for (int q0 = 0; q0 < q_end; q0 += STRIP) {
       for (int o = 0; o < cout; o++) {
         v8 a[NV];
@@ -65,22 +127,14 @@ void spk_spconv_images(int h, int w, int cin, int cout, const int *colptr, const
           const v8 v = {f, f, f, f, f, f, f, f};
           for (int i = 0; i < NV; i++) a[i] += v * *(const v8u *)(s + 8 * i);
         }
-        for (int i = 0; i < NV; i++) *(v8u *)(strip + 8 * i) = a[i];
-        /* the strip's valid outputs: runs of whole pixels within image rows (x < w) */
-        const float bo = bias ? bias[o] : 0.f;
-        for (int q = q0, stop = imin(q0 + STRIP, q_end); q < stop;) {
-          const int y = q / w2, x = q - y * w2;
-          if (x >= w) { q += w2 - x; continue; } /* padding columns */
-          const int run = imin(w - x, stop - q);
-          const float *src = strip + (q - q0);
-          const long at = ((long)y * w + x) * cout + o;
-          float *dst = out + at;
-          if (relu) for (int i = 0; i < run; i++) { const float r = src[i] + bo; dst[(long)i * cout] = r > 0.f ? r : 0.f; }
-          else for (int i = 0; i < run; i++) dst[(long)i * cout] = src[i] + bo;
-          if (g) for (int i = 0; i < run; i++) if (!(g[at + (long)i * cout] > 0.f)) dst[(long)i * cout] = 0.f;
-          q += run;
-        }
+        for (int i = 0; i < NV; i++) *(v8u *)(S + (long)o * STRIP + 8 * i) = a[i];
       }
+      const int count = imin(STRIP, q_end - q0);
+      for (int i = 0, y = q0 / w2, x = q0 - y * w2; i < count; i++) {
+        pixel[i] = x < w ? b * h * w + y * w + x : -1;
+        if (++x == w2) { x = 0; y++; }
+      }
+      store_strip(S, pixel, count, cout, Y, bias, relu, gate);
     }
   }
 }

@@ -2,7 +2,7 @@
 #ifndef SPK_SPCONV_H
 #define SPK_SPCONV_H
 /* Floats of one thread's scratch for spk_spconv_images (padded planes, a strip, nnz offsets). */
-long spk_spconv_scratch_floats(int h, int w, int cin, int nnz);
+long spk_spconv_scratch_floats(int h, int w, int cin, int cout, int nnz);
 /* A sparse 3x3 "same" convolution, directly on the images b in [b0, b1) of an NHWC batch:
    Y[b, y, x, o] = sum over the nonzeros (k, o) of W [9*cin, cout] (its CSC: colptr, rowidx, val;
    k = (kh*3 + kw)*cin + ci) of W[k, o] * X[b, y+kh-1, x+kw-1, ci] (0 outside the image), then

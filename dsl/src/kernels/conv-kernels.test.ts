@@ -91,7 +91,7 @@ describe.each(impls.map((k) => [kernelLabel(k), k] as const))("%s: the data move
 /** [n, h, w, cin, cout, density] */
 const CONVS: readonly [number, number, number, number, number, number][] = [
   [1, 1, 1, 1, 1, 1], [2, 5, 7, 3, 4, 0.5], [3, 4, 4, 16, 16, 0.1], [2, 6, 5, 1, 16, 0.3], [1, 3, 9, 5, 2, 0], [6, 28, 28, 16, 16, 0.1],
-  [2, 9, 30, 4, 3, 1],
+  [2, 9, 30, 4, 3, 1], [1, 5, 11, 12, 10, 0.4],
 ];
 
 describe.each(impls.map((k) => [kernelLabel(k), k] as const))("%s: spconv", (_label, k) => {

@@ -35,7 +35,7 @@ interface WasmExports {
   sddmm(m: number, rows: number, cols: number, rowPtr: number, colIdx: number, x: number, ldx: number, g: number, ldg: number,
     out: number, scratch: number): void;
   spk_im2col_rows(h: number, w: number, c: number, x: number, cols: number, r0: number, r1: number): void;
-  spk_spconv_scratch_floats(h: number, w: number, cin: number, nnz: number): number;
+  spk_spconv_scratch_floats(h: number, w: number, cin: number, cout: number, nnz: number): number;
   spk_spconv_images(h: number, w: number, cin: number, cout: number, colPtr: number, rowIdx: number, val: number, x: number, y: number,
     bias: number, relu: number, gate: number, b0: number, b1: number, scratch: number): void;
   spk_spconv_grad_scratch_floats(h: number, w: number, cin: number, cout: number): number;
@@ -208,7 +208,7 @@ function wasmRaw(ex: WasmExports, heap: WasmHeap, pool: WasmPool | undefined): R
         const pptr = s.input(colPtr, cout + 1), pidx = s.input(rowIdx, nnz), pval = s.input(val, nnz);
         const px = s.input(x, pixels * cin), py = s.output(y, pixels * cout, false);
         const pbias = bias ? s.input(bias, cout) : 0, pgate = gate ? s.input(gate, pixels * cout) : 0;
-        const sp = scratchFor(ex.spk_spconv_scratch_floats(h, w, cin, nnz) + 16);
+        const sp = scratchFor(ex.spk_spconv_scratch_floats(h, w, cin, cout, nnz) + 16);
         const args = (b0: number, b1: number, scratch: number) => [h, w, cin, cout, pptr, pidx, pval, px, py, pbias, relu ? 1 : 0, pgate, b0, b1, scratch];
         if (!pool || n === 1) ex.spk_spconv_images(...(args(0, n, sp) as Parameters<WasmExports["spk_spconv_images"]>));
         else pool.run(ranges(n, 1, 4 * threads).map(([b0, b1]) => ({ fn: "spk_spconv_images", scratchAt: 14, args: args(b0, b1, SCR) })));
