@@ -118,6 +118,8 @@ export function benchEngine(options: EngineBenchOptions = {}): EngineBenchResult
     weights.set(`${l.name}.bias`, new Float32Array(l.out));
   }
   const specs = net.layers.map((l) => ({ name: `${l.name}.kernel`, shape: l.shape }));
+  const x = (i: number) => xs.subarray((i % batches) * batch * net.features, ((i % batches) + 1) * batch * net.features);
+  const y = (i: number) => ys.subarray((i % batches) * batch, ((i % batches) + 1) * batch);
 
   const rows: EngineBenchRow[] = [];
   const breakEven: Record<string, number> = {};
@@ -135,44 +137,55 @@ export function benchEngine(options: EngineBenchOptions = {}): EngineBenchResult
         const held = () => process.memoryUsage().arrayBuffers + kernels.bytesInUse();
         collectGarbage(); // the previous configuration's arrays must not be freed during this one's measurement
         const baseline = held();
-        const engine = net.create({ weights, masks, kernels, optimizer });
-        const x = (i: number) => xs.subarray((i % batches) * batch * net.features, ((i % batches) + 1) * batch * net.features);
-        const y = (i: number) => ys.subarray((i % batches) * batch, ((i % batches) + 1) * batch);
-        let first = NaN, last = NaN;
-        for (let i = 0; i < (options.warmup ?? 5); i++) engine.step(x(i), y(i));
-        const train: number[] = [];
-        for (let s = 0; s < samples; s++) {
-          const t0 = performance.now();
-          for (let i = 0; i < steps; i++) {
-            last = engine.step(x(i), y(i));
-            if (s === 0 && i === 0) first = last;
-          }
-          train.push((performance.now() - t0) / steps);
-        }
-        let peak = held();
-        const infer: number[] = [];
-        for (let s = 0; s < samples; s++) {
-          const t0 = performance.now();
-          for (let i = 0; i < steps; i++) engine.predict(x(i));
-          infer.push((performance.now() - t0) / steps);
-          peak = Math.max(peak, held());
-        }
-        const ms = median(train);
-        rows.push({
-          kernels: name, threads: kernels.threads, sparsity,
-          layers: engine.layers().map((l) => ({ name: l.name, density: l.density, mode: l.mode })),
-          trainSamplesPerSec: (batch * 1000) / ms, msPerStep: ms,
-          inferSamplesPerSec: (batch * 1000) / median(infer),
-          bestTrainSamplesPerSec: (batch * 1000) / Math.min(...train), bestInferSamplesPerSec: (batch * 1000) / Math.min(...infer),
-          loss: [first, last], peakBytes: peak - baseline,
-        });
-        engine.dispose();
+        const run = timeEngine(() => net.create({ weights, masks, kernels, optimizer }), x, y, held, { ...options, samples, steps });
+        rows.push({ kernels: name, threads: kernels.threads, sparsity, ...run, peakBytes: run.peakBytes - baseline });
       }
     } finally {
       kernels.dispose();
     }
   }
   return { net: net.name, batch, rows, breakEven, load: { before, after: loadavg()[0] } };
+}
+
+/**
+ * Times training steps and predictions of a new engine, then disposes of it; `peakBytes` is the
+ * most `held()` reported. A function of its own so that no frame still references the engine
+ * when the next configuration takes its memory baseline.
+ */
+function timeEngine(create: () => Engine, x: (i: number) => Float32Array, y: (i: number) => Int32Array, held: () => number,
+  options: EngineBenchOptions & { samples: number; steps: number }): Omit<EngineBenchRow, "kernels" | "threads" | "sparsity"> {
+  const { samples, steps } = options, engine = create(), batch = y(0).length;
+  try {
+    let first = NaN, last = NaN;
+    for (let i = 0; i < (options.warmup ?? 5); i++) engine.step(x(i), y(i));
+    const train: number[] = [];
+    for (let s = 0; s < samples; s++) {
+      const t0 = performance.now();
+      for (let i = 0; i < steps; i++) {
+        last = engine.step(x(i), y(i));
+        if (s === 0 && i === 0) first = last;
+      }
+      train.push((performance.now() - t0) / steps);
+    }
+    let peak = held();
+    const infer: number[] = [];
+    for (let s = 0; s < samples; s++) {
+      const t0 = performance.now();
+      for (let i = 0; i < steps; i++) engine.predict(x(i));
+      infer.push((performance.now() - t0) / steps);
+      peak = Math.max(peak, held());
+    }
+    const ms = median(train);
+    return {
+      layers: engine.layers().map((l) => ({ name: l.name, density: l.density, mode: l.mode })),
+      trainSamplesPerSec: (batch * 1000) / ms, msPerStep: ms,
+      inferSamplesPerSec: (batch * 1000) / median(infer),
+      bestTrainSamplesPerSec: (batch * 1000) / Math.min(...train), bestInferSamplesPerSec: (batch * 1000) / Math.min(...infer),
+      loss: [first, last], peakBytes: peak,
+    };
+  } finally {
+    engine.dispose();
+  }
 }
 
 /** A full garbage collection, without needing node --expose-gc. */
