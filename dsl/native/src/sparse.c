@@ -139,27 +139,21 @@ int spk_spmm(int m, int kin, int nout, const int *ptr, const int *idx, const flo
 
 /* ---------------------------------------------------------------- sddmm */
 
+/* The batch is cut into one slice of lanes per thread (64 lanes at most per pass, so a slice of
+   an X row fits in 8 registers); each chunk transposes its lanes of X and G into feature-major
+   copies (Xt[r*SL + lane]) and adds its share of every dot product into its own output (the
+   first chunk's is `out`; the others' are summed into it after the join). No data is shared
+   between threads and there is a single fork-join, which is what small layers need. */
+#define SL 64
+
 typedef struct {
-  int m, mp, rows, cols;
+  int m, rows, cols, chunks, lanes; /* lanes per chunk, a multiple of 8 */
   const int *rowptr, *colidx;
   const float *X, *G;
-  long ldx, ldg;
-  float *out, *Xt, *Gt;
-  int parts; /* phase 1: X and G are each transposed in `parts` column ranges */
+  long ldx, ldg, nnz;
+  float *out, *scratch;
+  size_t per_chunk;
 } sddmm_job;
-
-/* Phase 1, chunk c < parts: columns of X into Xt[r*mp + i] = X[i, r]; c >= parts: of G into Gt.
-   Lanes m..mp are zero. */
-static void sddmm_transpose_chunk(void *ctx, int c, int tid) {
-  (void)tid;
-  const sddmm_job *J = ctx;
-  const int pad = J->mp - J->m, isG = c >= J->parts, p = isG ? c - J->parts : c, n = isG ? J->cols : J->rows;
-  const int c0 = n * p / J->parts, c1 = n * (p + 1) / J->parts;
-  float *dst = isG ? J->Gt : J->Xt;
-  transpose((isG ? J->G : J->X) + c0, isG ? J->ldg : J->ldx, J->m, c1 - c0, dst + (long)c0 * J->mp, J->mp);
-  if (pad)
-    for (int r = c0; r < c1; r++) memset(dst + (long)r * J->mp + J->m, 0, sizeof(float) * pad);
-}
 
 static inline float hsum(__m256 a) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
@@ -168,40 +162,55 @@ static inline float hsum(__m256 a) {
   return _mm_cvtss_f32(s);
 }
 
-/* Phase 2: 16 rows per chunk, claimed dynamically (row lengths vary a lot under ERK / RigL masks). */
-static void sddmm_dot_chunk(void *ctx, int chunk, int tid) {
+static inline __m256 dot64(const __m256 *x, const float *g) {
+  __m256 a = _mm256_mul_ps(x[0], _mm256_load_ps(g)), b = _mm256_mul_ps(x[1], _mm256_load_ps(g + 8));
+  a = _mm256_fmadd_ps(x[2], _mm256_load_ps(g + 16), a); b = _mm256_fmadd_ps(x[3], _mm256_load_ps(g + 24), b);
+  a = _mm256_fmadd_ps(x[4], _mm256_load_ps(g + 32), a); b = _mm256_fmadd_ps(x[5], _mm256_load_ps(g + 40), b);
+  a = _mm256_fmadd_ps(x[6], _mm256_load_ps(g + 48), a); b = _mm256_fmadd_ps(x[7], _mm256_load_ps(g + 56), b);
+  return _mm256_add_ps(a, b);
+}
+
+/* o[j] (+)= x . Gt[colidx[j]] over lp lanes (a multiple of 8) for the nonzeros j of one row; with
+   64 lanes, x stays in registers and four nonzeros share one horizontal reduction. */
+static void dot_row(const float *x, const float *Gt, int lp, const int *colidx, int j0, int j1, float *o, int add) {
+  int j = j0;
+  if (lp == SL) {
+    __m256 xr[8];
+    for (int v = 0; v < 8; v++) xr[v] = _mm256_load_ps(x + 8 * v);
+    for (; j + 4 <= j1; j += 4) {
+      __m256 d01 = _mm256_hadd_ps(dot64(xr, Gt + (long)colidx[j] * SL), dot64(xr, Gt + (long)colidx[j + 1] * SL));
+      __m256 d23 = _mm256_hadd_ps(dot64(xr, Gt + (long)colidx[j + 2] * SL), dot64(xr, Gt + (long)colidx[j + 3] * SL));
+      __m256 d = _mm256_hadd_ps(d01, d23);
+      __m128 s = _mm_add_ps(_mm256_castps256_ps128(d), _mm256_extractf128_ps(d, 1));
+      _mm_storeu_ps(o + j, add ? _mm_add_ps(s, _mm_loadu_ps(o + j)) : s);
+    }
+  }
+  for (; j < j1; j++) {
+    const float *g = Gt + (long)colidx[j] * SL;
+    __m256 a = _mm256_setzero_ps();
+    for (int i = 0; i < lp; i += 8) a = _mm256_fmadd_ps(_mm256_load_ps(x + i), _mm256_load_ps(g + i), a);
+    const float s = hsum(a);
+    o[j] = add ? o[j] + s : s;
+  }
+}
+
+static void sddmm_chunk(void *ctx, int c, int tid) {
   (void)tid;
   const sddmm_job *J = ctx;
-  const int mp = J->mp, r0 = chunk * 16;
-  {
-    for (int r = r0; r < imin(r0 + 16, J->rows); r++) {
-      const int j0 = J->rowptr[r], j1 = J->rowptr[r + 1];
-      if (j0 == j1) continue;
-      const float *x = J->Xt + (long)r * mp;
-      int i0 = 0;
-      for (; i0 + 64 <= mp; i0 += 64) { /* 8 vectors of x stay in registers for the whole row */
-        __m256 x0 = _mm256_loadu_ps(x + i0), x1 = _mm256_loadu_ps(x + i0 + 8), x2 = _mm256_loadu_ps(x + i0 + 16), x3 = _mm256_loadu_ps(x + i0 + 24);
-        __m256 x4 = _mm256_loadu_ps(x + i0 + 32), x5 = _mm256_loadu_ps(x + i0 + 40), x6 = _mm256_loadu_ps(x + i0 + 48), x7 = _mm256_loadu_ps(x + i0 + 56);
-        for (int j = j0; j < j1; j++) {
-          const float *g = J->Gt + (long)J->colidx[j] * mp + i0;
-          __m256 a = _mm256_mul_ps(x0, _mm256_loadu_ps(g)), b = _mm256_mul_ps(x1, _mm256_loadu_ps(g + 8));
-          a = _mm256_fmadd_ps(x2, _mm256_loadu_ps(g + 16), a); b = _mm256_fmadd_ps(x3, _mm256_loadu_ps(g + 24), b);
-          a = _mm256_fmadd_ps(x4, _mm256_loadu_ps(g + 32), a); b = _mm256_fmadd_ps(x5, _mm256_loadu_ps(g + 40), b);
-          a = _mm256_fmadd_ps(x6, _mm256_loadu_ps(g + 48), a); b = _mm256_fmadd_ps(x7, _mm256_loadu_ps(g + 56), b);
-          float s = hsum(_mm256_add_ps(a, b));
-          J->out[j] = i0 == 0 ? s : J->out[j] + s;
-        }
-      }
-      if (i0 < mp) { /* remaining lanes, a multiple of 8 */
-        for (int j = j0; j < j1; j++) {
-          const float *g = J->Gt + (long)J->colidx[j] * mp;
-          __m256 a = _mm256_setzero_ps();
-          for (int i = i0; i < mp; i += 8) a = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(g + i), a);
-          float s = hsum(a);
-          J->out[j] = i0 == 0 ? s : J->out[j] + s;
-        }
-      }
+  float *Xt = J->scratch + J->per_chunk * c, *Gt = Xt + (size_t)SL * J->rows;
+  /* `out` is indexed like colidx; a partial from 0 */
+  float *o = c == 0 ? J->out : Gt + (size_t)SL * J->cols - J->rowptr[0];
+  const int first = c * J->lanes, last = imin(J->m, first + J->lanes);
+  for (int b0 = first; b0 < last; b0 += SL) {
+    const int lanes = imin(SL, last - b0), lp = (lanes + 7) / 8 * 8;
+    transpose(J->X + (long)b0 * J->ldx, J->ldx, lanes, J->rows, Xt, SL);
+    transpose(J->G + (long)b0 * J->ldg, J->ldg, lanes, J->cols, Gt, SL);
+    if (lanes < lp) {
+      for (int r = 0; r < J->rows; r++) memset(Xt + (long)r * SL + lanes, 0, sizeof(float) * (lp - lanes));
+      for (int r = 0; r < J->cols; r++) memset(Gt + (long)r * SL + lanes, 0, sizeof(float) * (lp - lanes));
     }
+    for (int r = 0; r < J->rows; r++)
+      dot_row(Xt + (long)r * SL, Gt, lp, J->colidx, J->rowptr[r], J->rowptr[r + 1], o, b0 > first);
   }
 }
 
@@ -210,16 +219,26 @@ int spk_sddmm(int m, int rows, int cols, const int *rowptr, const int *colidx, c
   const long nnz = rowptr[rows] - rowptr[0];
   if (nnz <= 0) return 0;
   if (m <= 0) { memset(out + rowptr[0], 0, sizeof(float) * nnz); return 0; }
-  const int mp = (m + 7) / 8 * 8;
-  float *buf = spk_scratch(2, (size_t)mp * (rows + cols));
-  if (!buf) return -1;
-  sddmm_job J = {
-    .m = m, .mp = mp, .rows = rows, .cols = cols, .rowptr = rowptr, .colidx = colidx, .X = X, .G = G,
-    .ldx = ldx, .ldg = ldg, .out = out, .Xt = buf, .Gt = buf + (size_t)mp * rows,
-  };
   if ((double)nnz * m < 32.0 * 1024 * 8) nthreads = 1;
-  J.parts = nthreads == 1 ? 1 : 2 * nthreads;
-  spk_parallel_for(sddmm_transpose_chunk, &J, 2 * J.parts, nthreads);
-  spk_parallel_for(sddmm_dot_chunk, &J, (rows + 15) / 16, nthreads);
+  if (nthreads < 1) nthreads = 1;
+  sddmm_job J = {
+    .m = m, .rows = rows, .cols = cols, .rowptr = rowptr, .colidx = colidx,
+    .X = X, .G = G, .ldx = ldx, .ldg = ldg, .nnz = nnz, .out = out,
+  };
+  /* equal slices of whole vectors: 64-lane passes where the batch allows */
+  const int per_thread = (m + nthreads - 1) / nthreads;
+  J.lanes = per_thread >= SL ? (per_thread + SL - 1) / SL * SL : (per_thread + 7) / 8 * 8;
+  J.chunks = (m + J.lanes - 1) / J.lanes;
+  J.per_chunk = ((size_t)SL * (rows + cols) + nnz + 15) / 16 * 16;
+  J.scratch = spk_scratch(2, J.per_chunk * J.chunks);
+  if (!J.scratch) return -1;
+  spk_parallel_for(sddmm_chunk, &J, J.chunks, nthreads);
+  for (int c = 1; c < J.chunks; c++) {
+    const float *p = J.scratch + J.per_chunk * c + (size_t)SL * (rows + cols);
+    float *o = out + rowptr[0];
+    long j = 0;
+    for (; j + 8 <= nnz; j += 8) _mm256_storeu_ps(o + j, _mm256_add_ps(_mm256_loadu_ps(o + j), _mm256_loadu_ps(p + j)));
+    for (; j < nnz; j++) o[j] += p[j];
+  }
   return 0;
 }
