@@ -147,11 +147,7 @@ export function kernelSet(name: KernelName, threads: number, detail: string, raw
     spconv(n: number, h: number, w: number, x: F32, kernel: SparseMatrix, y: F32, o: SpconvOptions = {}): void {
       const call = "kernels.spconv";
       live("spconv");
-      const [cin, cout] = convKernel(call, kernel);
-      checkImages(call, n, h, w, Math.max(cin, cout));
-      const pixels = n * h * w;
-      checkArray(call, "x", x, pixels * cin);
-      checkArray(call, "y", y, pixels * cout);
+      const { cin, cout, pixels } = convOperands(call, n, h, w, kernel, x, ["y", y]);
       const bias = optional(call, "bias", o.bias, cout), gate = optional(call, "gate", o.gate, pixels * cout);
       const relu = checkBool(call, "relu", o.relu);
       if (pixels === 0 || cout === 0) return;
@@ -162,11 +158,7 @@ export function kernelSet(name: KernelName, threads: number, detail: string, raw
     spconvGrad(n: number, h: number, w: number, x: F32, dy: F32, kernel: SparseMatrix, out: F32): void {
       const call = "kernels.spconvGrad";
       live("spconvGrad");
-      const [cin, cout] = convKernel(call, kernel);
-      checkImages(call, n, h, w, Math.max(cin, cout));
-      const pixels = n * h * w;
-      checkArray(call, "x", x, pixels * cin);
-      checkArray(call, "dy", dy, pixels * cout);
+      const { cin, cout, pixels } = convOperands(call, n, h, w, kernel, x, ["dy", dy]);
       checkArray(call, "out", out, kernel.nnz);
       if (kernel.nnz === 0) return;
       if (pixels === 0) return void out.fill(0, 0, kernel.nnz);
@@ -258,12 +250,21 @@ function checkCount(call: string, arg: string, value: unknown): number {
   return value;
 }
 
-/** [cin, cout] of a 3×3 conv kernel as a SparseMatrix [9·cin, cout]. */
-function convKernel(call: string, kernel: unknown): [number, number] {
+/**
+ * The operands of a sparse 3×3 conv, checked: `kernel` a SparseMatrix [9·cin, cout], images `x`
+ * [n, h, w, cin], and `output` [n, h, w, cout] (the output or its gradient).
+ */
+function convOperands(call: string, n: number, h: number, w: number, kernel: unknown, x: unknown,
+  [name, output]: [string, unknown]): { cin: number; cout: number; pixels: number } {
   if (!(kernel instanceof SparseMatrix) || kernel.rows % 9 !== 0) {
     throw argError(call, "kernel", "a SparseMatrix [9·cin, cout] (a [3, 3, cin, cout] kernel)", kernel);
   }
-  return [kernel.rows / 9, kernel.cols];
+  const cin = kernel.rows / 9, cout = kernel.cols;
+  checkImages(call, n, h, w, Math.max(cin, cout));
+  const pixels = n * h * w;
+  checkArray(call, "x", x, pixels * cin);
+  checkArray(call, name, output, pixels * cout);
+  return { cin, cout, pixels };
 }
 
 /** An NHWC batch's n, h, w, c (non-negative integers, 9·n·h·w·c < 2³¹); returns n·h·w·c. */
