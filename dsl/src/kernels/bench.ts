@@ -18,9 +18,9 @@ export interface KernelBenchOptions {
   readonly shapes?: readonly LayerShape[];
   /** Sparsities of the sparse kernels (default 0.8, 0.9, 0.95, 0.98). */
   readonly sparsities?: readonly number[];
-  /** Samples per measurement; the median is reported (default 7). */
+  /** Samples per measurement, taken in rounds over all operations of a shape; the median is reported (default 15). */
   readonly samples?: number;
-  /** Each sample repeats the call for at least this long (default 100 ms; JS: a quarter). */
+  /** Each sample repeats the call for at least this long (default 30 ms; JS: a third). */
   readonly minSampleMs?: number;
 }
 
@@ -87,8 +87,8 @@ export function createImplementations(choices: readonly KernelChoice[] = ALL_CHO
 }
 
 function benchShape(k: Kernels, [M, K, N]: LayerShape, options: KernelBenchOptions): KernelBenchRow[] {
-  const samples = options.samples ?? 7;
-  const minMs = options.minSampleMs ?? (k.name === "js" ? 25 : 100);
+  const samples = options.samples ?? 15;
+  const minMs = options.minSampleMs ?? (k.name === "js" ? 10 : 30);
   const random = seededRandom(M * 31 + K * 7 + N);
   const x = fillRandom(k.allocFloat32(M * K), random), dy = fillRandom(k.allocFloat32(M * N), random);
   const wDense = fillRandom(k.allocFloat32(K * N), random);
@@ -99,23 +99,40 @@ function benchShape(k: Kernels, [M, K, N]: LayerShape, options: KernelBenchOptio
     kernels: k.name, threads: k.threads, shape, op, sparsity, ms: t.median, gflops: flops / (t.median * 1e6),
     bestGflops: flops / (t.min * 1e6), speedup: dense.median / t.median,
   });
-  const time = (fn: () => void) => sampleTimes(fn, samples, minMs);
-
-  const nn = time(() => k.gemm(M, N, K, x, wDense, y));
-  const nt = time(() => k.gemm(M, K, N, dy, wDense, dx, { transB: true }));
-  const tn = time(() => k.gemm(K, N, M, x, dy, dw, { transA: true }));
-  const rows = [row("gemm NN", 0, nn, nn), row("gemm NT", 0, nt, nt), row("gemm TN", 0, tn, tn)];
+  // Every operation is timed once per round, round after round, so that a slow spell of a shared
+  // machine falls on the dense and the sparse kernels alike and their ratio stays meaningful.
+  const ops: { op: KernelOp; sparsity: number; dense: number; run: () => void }[] = [
+    { op: "gemm NN", sparsity: 0, dense: 0, run: () => k.gemm(M, N, K, x, wDense, y) },
+    { op: "gemm NT", sparsity: 0, dense: 1, run: () => k.gemm(M, K, N, dy, wDense, dx, { transB: true }) },
+    { op: "gemm TN", sparsity: 0, dense: 2, run: () => k.gemm(K, N, M, x, dy, dw, { transA: true }) },
+  ];
+  const sparse: { w: SparseMatrix; out: Float32Array }[] = [];
   for (const sparsity of options.sparsities ?? [0.8, 0.9, 0.95, 0.98]) {
     const w = SparseMatrix.fromMask(K, N, randomMask(K * N, 1 - sparsity, random), wDense, k);
     const out = k.allocFloat32(w.nnz);
-    rows.push(row("spmm fwd", sparsity, time(() => k.spmm(M, x, w, y)), nn));
-    rows.push(row("spmm dX", sparsity, time(() => k.spmm(M, dy, w, dx, { transpose: true })), nt));
-    rows.push(row("sddmm dW", sparsity, time(() => k.sddmm(M, x, dy, w, out)), tn));
+    sparse.push({ w, out });
+    ops.push(
+      { op: "spmm fwd", sparsity, dense: 0, run: () => k.spmm(M, x, w, y) },
+      { op: "spmm dX", sparsity, dense: 1, run: () => k.spmm(M, dy, w, dx, { transpose: true }) },
+      { op: "sddmm dW", sparsity, dense: 2, run: () => k.sddmm(M, x, dy, w, out) },
+    );
+  }
+  const times = interleavedTimes(ops.map((o) => o.run), samples, minMs);
+  const rows = ops.map((o, i) => row(o.op, o.sparsity, times[i], times[o.dense]));
+  for (const { w, out } of sparse) {
     k.free(out);
     w.dispose();
   }
   for (const a of [x, dy, wDense, y, dx, dw]) k.free(a);
   return rows;
+}
+
+/** sampleTimes of each function, their samples taken in turns (one of each per round). */
+export function interleavedTimes(fns: readonly (() => void)[], samples: number, minMs: number): SampleTimes[] {
+  for (const fn of fns) for (let warm = performance.now(); performance.now() - warm < Math.min(minMs, 50);) fn();
+  const times = fns.map(() => [] as number[]);
+  for (let s = 0; s < samples; s++) fns.forEach((fn, i) => times[i].push(timeSample(fn, minMs)));
+  return times.map((t) => ({ median: median(t), min: Math.min(...t) }));
 }
 
 /** Median over `samples` of the mean time per call (ms), each sample ≥ minMs of back-to-back calls. */
@@ -130,20 +147,20 @@ export interface SampleTimes {
 
 /** Median and fastest of `samples` mean times per call (ms), each sample ≥ minMs of back-to-back calls. */
 export function sampleTimes(fn: () => void, samples: number, minMs: number): SampleTimes {
-  for (let warm = performance.now(); performance.now() - warm < Math.min(minMs, 50);) fn(); // JIT / WASM tier-up, scratch, threads
-  const times: number[] = [];
-  for (let s = 0; s < samples; s++) {
-    let calls = 0;
-    const start = performance.now();
-    let now = start;
-    do {
-      fn();
-      calls++;
-      now = performance.now();
-    } while (now - start < minMs);
-    times.push((now - start) / calls);
-  }
-  return { median: median(times), min: Math.min(...times) };
+  return interleavedTimes([fn], samples, minMs)[0];
+}
+
+/** The mean time per call (ms) of back-to-back calls for at least minMs. */
+function timeSample(fn: () => void, minMs: number): number {
+  let calls = 0;
+  const start = performance.now();
+  let now = start;
+  do {
+    fn();
+    calls++;
+    now = performance.now();
+  } while (now - start < minMs);
+  return (now - start) / calls;
 }
 
 export function median(xs: readonly number[]): number {
