@@ -70,7 +70,7 @@ function fastest(rows: readonly EngineBenchRow[], sparsity: number): EngineBench
 }
 
 /** Conv-2 at `width` on the default kernels (a conv step takes 0.1–1.5 s here: few steps per sample). */
-function convBench(width: number, sparsities: number[], steps: number, samples: number): EngineBenchResult {
+function convBench(width: number, sparsities: number[], steps: number, samples: number): Promise<EngineBenchResult> {
   const net = conv2({ width });
   const spec = net.spec as ConvSpec;
   net.dispose();
@@ -82,12 +82,12 @@ const at = (result: EngineBenchResult, sparsity: number) => result.rows.find((r)
 async function main() {
   const json = process.argv.includes("--json");
   const backend = await useBackend();
-  const engine = benchEngine({ sizes: SIZES, batch: BATCH, sparsities: [0, 0.8, 0.9, 0.95, 0.98], implementations: ["addon", "wasm"] });
+  const engine = await benchEngine({ sizes: SIZES, batch: BATCH, sparsities: [0, 0.8, 0.9, 0.95, 0.98], implementations: ["addon", "wasm"] });
   const tfjsDense = await tfjsDenseTrainRate((seed) => mlp(SIZES, { seed }));
   const torch = torchReference(["--net", "mlp", "--sizes", SIZES.join(",")]);
   const kernels = process.argv.includes("--kernels") ? benchKernels({ implementations: ["addon", "wasm"] }) : undefined;
-  const convSmall = convBench(0.25, [0, 0.8, 0.9, 0.95, 0.98], 4, 3);
-  const convFull = convBench(1, [0, 0.9], 2, 2);
+  const convSmall = await convBench(0.25, [0, 0.8, 0.9, 0.95, 0.98], 4, 3);
+  const convFull = await convBench(1, [0, 0.9], 2, 2);
   const tfjsConv = await tfjsDenseTrainRate((seed) => conv2({ width: 0.25, seed }), { steps: 8, warmup: 2, reps: 1 });
   const torchConv = torchReference(["--net", "conv2", "--width", "0.25", "--steps", "20", "--reps", "3"]);
 

@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { benchEngine, formatEngineBench } from "./bench.js";
 
 describe("benchEngine (tiny nets: the harness itself, not the numbers)", () => {
-  it("trains dense and ERK-sparse and reports samples/s per implementation", () => {
-    const result = benchEngine({ sizes: [40, 30, 20, 5], batch: 16, steps: 2, samples: 1, sparsities: [0, 0.9], implementations: ["wasm", "js"] });
+  it("trains dense and ERK-sparse and reports samples/s per implementation", async () => {
+    const result = await benchEngine({ sizes: [40, 30, 20, 5], batch: 16, steps: 2, samples: 1, sparsities: [0, 0.9], implementations: ["wasm", "js"] });
     expect(result.net).toBe("mlp:40-30-20-5");
     expect(result.rows.map((r) => `${r.kernels}@${r.sparsity}`)).toEqual(["wasm@0", "wasm@0.9", "js@0", "js@0.9"]);
     for (const r of result.rows) {
@@ -18,9 +18,9 @@ describe("benchEngine (tiny nets: the harness itself, not the numbers)", () => {
     expect(formatEngineBench(result)).toMatch(/train\/s/);
   });
 
-  it("measures a ConvNet the same way", () => {
+  it("measures a ConvNet the same way", async () => {
     const conv = { kind: "conv", input: [8, 8, 2], convs: [6, "pool", 8], dense: [12, 4], seed: 0 } as const;
-    const result = benchEngine({ conv, batch: 5, steps: 1, samples: 1, warmup: 1, sparsities: [0, 0.9], implementations: ["js"] });
+    const result = await benchEngine({ conv, batch: 5, steps: 1, samples: 1, warmup: 1, sparsities: [0, 0.9], implementations: ["js"] });
     expect(result.net).toBe("conv:8x8x2:6-pool-8/12-4");
     expect(result.rows.map((r) => r.layers.map((l) => l.name))).toEqual(Array(2).fill(["conv1.kernel", "conv2.kernel", "fc1.kernel", "fc2.kernel"]));
     for (const r of result.rows) expect(r.trainSamplesPerSec).toBeGreaterThan(0);

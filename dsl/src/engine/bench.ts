@@ -102,7 +102,7 @@ function benchNet(options: EngineBenchOptions): BenchNet {
  * ERK-sparse (random masks), per kernel implementation. Synthetic data (uniform x, random labels);
  * the data are plain heap arrays, so the WASM engine's copy of each batch into its memory is included.
  */
-export function benchEngine(options: EngineBenchOptions = {}): EngineBenchResult {
+export async function benchEngine(options: EngineBenchOptions = {}): Promise<EngineBenchResult> {
   const before = loadavg()[0];
   const net = benchNet(options);
   const batch = options.batch ?? 128, steps = options.steps ?? 30, samples = options.samples ?? 5;
@@ -135,7 +135,7 @@ export function benchEngine(options: EngineBenchOptions = {}): EngineBenchResult
           }
         }
         const held = () => process.memoryUsage().arrayBuffers + kernels.bytesInUse();
-        collectGarbage(); // the previous configuration's arrays must not be freed during this one's measurement
+        await collectGarbage(); // the previous configuration's arrays must not be freed during this one's measurement
         const baseline = held();
         const run = timeEngine(() => net.create({ weights, masks, kernels, optimizer }), x, y, held, { ...options, samples, steps });
         rows.push({ kernels: name, threads: kernels.threads, sparsity, ...run, peakBytes: run.peakBytes - baseline });
@@ -189,17 +189,19 @@ function timeEngine(create: () => Engine, x: (i: number) => Float32Array, y: (i:
 }
 
 /**
- * Full garbage collections (without needing node --expose-gc) until the ArrayBuffer total stops
- * falling: dead ArrayBuffers are released in the background after a collection, and the next full
- * collection finishes that, so one alone can leave the previous configuration's arrays counted.
+ * Full garbage collections (without needing node --expose-gc), with returns to the event loop in
+ * between, until the ArrayBuffer total stops falling: dead ArrayBuffers are released in the
+ * background after a collection, and a baseline taken before that counted the previous
+ * configuration's arrays in this one's.
  */
-function collectGarbage(): void {
+async function collectGarbage(): Promise<void> {
   setFlagsFromString("--expose-gc");
   const gc = runInNewContext("gc") as () => void;
   let held = Infinity;
-  for (let round = 0; round < 5 && process.memoryUsage().arrayBuffers < held; round++) {
+  for (let round = 0; round < 10 && process.memoryUsage().arrayBuffers < held; round++) {
     held = process.memoryUsage().arrayBuffers;
     gc();
+    await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
 

@@ -1,8 +1,10 @@
 import { argError } from "../errors.js";
+import { defaultKernels } from "../kernels/load.js";
+import type { KernelName } from "../kernels/types.js";
 import { convLayout } from "../nets/conv.js";
 import type { ConvSpec } from "../nets/spec.js";
 import { DenseStack } from "./dense-stack.js";
-import { assembleEngine, setupEngine, type Engine, type EngineOptions, type Network } from "./engine.js";
+import { assembleEngine, setupEngine, SPARSE_BREAK_EVEN, type Engine, type EngineOptions, type Network } from "./engine.js";
 import { FlippedKernel } from "./flipped-kernel.js";
 import type { WeightLayer } from "./weight-layer.js";
 
@@ -31,6 +33,14 @@ export interface ConvEngine extends Engine {
  * (`npm run bench`, addon). Conv2 blocks are 4 images at width 0.25 and 1 at width 1.
  */
 const IM2COL_FLOATS = 2 ** 19;
+/**
+ * Density below which a masked conv layer runs on spconv / spconvGrad instead of im2col + gemm:
+ * forward, input and weight gradients of 28×28 images together measured 0.6–0.95 (addon; above
+ * 0.9 at cin = 8) and 0.65–0.85 (WASM) for cin = 8–64 on a 2-core AVX2 machine, above the dense
+ * layers' break-even. JS (the reference) keeps the general one.
+ */
+const CONV_BREAK_EVEN: Readonly<Record<KernelName, number>> = { addon: 0.6, wasm: 0.6, js: SPARSE_BREAK_EVEN.js };
+
 /** Activation and gradient floats per predict / evaluate pass (conv2: ~70 images at width 0.25, ~17 at width 1), unless a training batch already took more. */
 const EVAL_BUDGET = 2 ** 22;
 
@@ -62,9 +72,10 @@ export function createConvEngine(options: ConvEngineOptions): ConvEngine {
   const spec = checkSpec(call, options?.spec);
   const layout = convLayout(spec, call);
   const budget = options.im2colFloats ?? IM2COL_FLOATS;
+  const kernelsName = (options.kernels ?? defaultKernels()).name;
   if (!Number.isInteger(budget) || budget < 1) throw argError(call, "im2colFloats", "a positive integer", options.im2colFloats);
   const setup = setupEngine(call, "ConvEngine", options, [
-    ...layout.convs.map((c) => ({ name: c.name, shape: [3, 3, c.in, c.out], in: 9 * c.in, out: c.out })),
+    ...layout.convs.map((c) => ({ name: c.name, shape: [3, 3, c.in, c.out], in: 9 * c.in, out: c.out, sparseBelow: CONV_BREAK_EVEN[kernelsName] })),
     ...layout.dense.map((d) => ({ name: d.name, shape: [d.in, d.out], in: d.in, out: d.out })),
   ]);
   const k = setup.kernels;

@@ -23,7 +23,10 @@ export interface EngineOptions {
   readonly optimizer: OptimizerSpec;
   /** Default: `defaultKernels()` (the fastest implementation that loads). */
   readonly kernels?: Kernels;
-  /** Masked layers with density below this use the sparse kernels (default SPARSE_BREAK_EVEN[kernels.name]). */
+  /**
+   * Masked layers with density below this use the sparse kernels (default: SPARSE_BREAK_EVEN[kernels.name]
+   * for dense layers, the conv engine's measured break-evens for its convs).
+   */
   readonly sparseBelow?: number;
 }
 
@@ -99,8 +102,8 @@ export interface EngineSetup {
 export function setupEngine(call: string, label: string, options: EngineOptions, layers: readonly WeightLayerInit[]): EngineSetup {
   const kernels = options.kernels ?? defaultKernels();
   const optimizer = new TypedOptimizer(options.optimizer, call);
-  const threshold = options.sparseBelow ?? SPARSE_BREAK_EVEN[kernels.name];
-  if (typeof threshold !== "number" || !(threshold >= 0 && threshold <= 1)) throw argError(call, "sparseBelow", "a density in [0, 1]", threshold);
+  const chosen = options.sparseBelow;
+  if (chosen !== undefined && (typeof chosen !== "number" || !(chosen >= 0 && chosen <= 1))) throw argError(call, "sparseBelow", "a density in [0, 1]", chosen);
   const names = layers.map((l) => `${l.name}.kernel`);
   for (const name of options.masks?.keys() ?? []) {
     if (!names.includes(name)) throw argError(call, "masks", `masks of ${names.join(", ")}`, name);
@@ -108,6 +111,7 @@ export function setupEngine(call: string, label: string, options: EngineOptions,
   const built: WeightLayer[] = [];
   try {
     for (const init of layers) {
+      const threshold = chosen ?? init.sparseBelow ?? SPARSE_BREAK_EVEN[kernels.name];
       const layer = new WeightLayer(kernels, init, optimizer.slotCount, threshold, options.weights, call);
       built.push(layer);
       layer.setMask(options.masks?.get(layer.kernelName), `${label}.setMask`);

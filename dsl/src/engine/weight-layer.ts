@@ -18,6 +18,8 @@ export interface WeightLayerInit {
   readonly shape: readonly number[];
   readonly in: number;
   readonly out: number;
+  /** This layer's sparse break-even density, when not the engine's general one (its `sparseBelow` option overrides both). */
+  readonly sparseBelow?: number;
 }
 
 /**
