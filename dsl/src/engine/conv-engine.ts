@@ -101,8 +101,8 @@ export function createConvEngine(options: ConvEngineOptions): ConvEngine {
   const perImage = features + stages.reduce((n, s) => n + 2 * outSize(s) + (s.pool ? 3 * pooledSize(s) : 0), 0) +
     layout.dense.reduce((n, d) => n + 2 * d.out, 0);
 
-  // The input batch, every stage's buffers and the im2col buffer in one array, so that im2col
-  // moves runs with copyWithin; one kernel allocation, regrown for larger batches.
+  // The input batch, every stage's buffers and the im2col buffer in one array: one kernel allocation
+  // (WASM memory: no copies in and out of the kernels), regrown for larger batches.
   let arena: Float32Array = new Float32Array(0), colsAt = 0, capacity = 0;
   const view = (at: number, length: number) => arena.subarray(at, at + length);
   const reserve = (batch: number) => {
