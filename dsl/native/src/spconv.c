@@ -1,9 +1,10 @@
 /* Direct sparse 3x3 convolution (see spconv.h), "lanes = pixels": each image is copied into
  * zero-padded channel planes of (h+2) x (w+2), where the input of tap (kh, kw) for the output at
  * q = y*(w+2) + x is the plane element q + kh*(w+2) + kw. A nonzero weight is then one broadcast
- * and a run of vector FMAs over a contiguous strip of its channel's plane: no patches, no
- * transposes, work in proportion to the nonzeros. Outputs are computed on the padded-width grid
- * (the two extra columns per row are dropped). Written with GCC/Clang vector extensions, so the
+ * and a run of vector FMAs over a contiguous strip of its channel's plane: no patches, and work
+ * in proportion to the nonzeros. Outputs are computed on the padded-width grid (the two extra
+ * columns per row are dropped); images enter the planes and outputs leave them through 8x8
+ * vector transposes. Written with GCC/Clang vector extensions, so the
  * one source compiles to AVX2/FMA for the addon and to SIMD128 for WASM. */
 #include "spconv.h"
 
