@@ -47,7 +47,7 @@ export interface EngineBenchRow {
   /** The same from the fastest sample: closer to an idle machine's figure when others load the CPU. */
   readonly bestTrainSamplesPerSec: number;
   readonly bestInferSamplesPerSec: number;
-  /** Mean loss of the first and the last timed step (a sanity check that it trains). */
+  /** Loss of the first step and of one after all the timed ones (a sanity check that it trains). */
   readonly loss: readonly [number, number];
   /**
    * Peak bytes the engine held while training and predicting: typed arrays (ArrayBuffers) plus
@@ -123,22 +123,56 @@ export async function benchEngine(options: EngineBenchOptions = {}): Promise<Eng
 
   const rows: EngineBenchRow[] = [];
   const breakEven: Record<string, number> = {};
+  const warmup = options.warmup ?? 5;
   for (const kernels of createImplementations(options.implementations ?? ["addon", "wasm", { name: "wasm", threads: 2 }])) {
     const name = kernels.name;
     try {
       if (options.breakEven) breakEven[`${name}×${kernels.threads}`] = measureBreakEven(kernels).density;
-      for (const sparsity of options.sparsities ?? [0, 0.9]) {
+      const configs = (options.sparsities ?? [0, 0.9]).map((sparsity) => {
         const masks = new Map<string, Uint8Array | undefined>();
         if (sparsity > 0) {
           for (const layer of erk(sparsity).allocate(specs).layers) {
             masks.set(layer.name, layer.density < 1 ? randomMask(layer.total, layer.density, random) : undefined);
           }
         }
-        const held = () => process.memoryUsage().arrayBuffers + kernels.bytesInUse();
-        await collectGarbage(); // the previous configuration's arrays must not be freed during this one's measurement
+        return { sparsity, create: () => net.create({ weights, masks, kernels, optimizer }) };
+      });
+      // Memory first, one engine at a time; then speed, all engines timed in turns (one sample of
+      // each per round), so that a slow spell of a shared machine falls on every configuration alike.
+      const held = () => process.memoryUsage().arrayBuffers + kernels.bytesInUse();
+      const peaks: number[] = [];
+      for (const c of configs) {
+        await collectGarbage(); // the previous engine's arrays must not be released during this one's measurement
         const baseline = held();
-        const run = timeEngine(() => net.create({ weights, masks, kernels, optimizer }), x, y, held, { ...options, samples, steps });
-        rows.push({ kernels: name, threads: kernels.threads, sparsity, ...run, peakBytes: run.peakBytes - baseline });
+        peaks.push(peakHeld(c.create, x, y, warmup, held) - baseline);
+      }
+      const engines = configs.map((c) => c.create());
+      try {
+        const losses = engines.map((e) => {
+          const first = e.step(x(0), y(0));
+          for (let i = 1; i < warmup; i++) e.step(x(i), y(i));
+          return first;
+        });
+        const perStep = (run: (i: number) => void) => () => {
+          const t0 = performance.now();
+          for (let i = 0; i < steps; i++) run(i);
+          return (performance.now() - t0) / steps;
+        };
+        const train = inTurns(engines.map((e) => perStep((i) => e.step(x(i), y(i)))), samples);
+        const infer = inTurns(engines.map((e) => perStep((i) => e.predict(x(i)))), samples);
+        engines.forEach((e, c) => {
+          const ms = median(train[c]);
+          rows.push({
+            kernels: name, threads: kernels.threads, sparsity: configs[c].sparsity,
+            layers: e.layers().map((l) => ({ name: l.name, density: l.density, mode: l.mode })),
+            trainSamplesPerSec: (batch * 1000) / ms, msPerStep: ms,
+            inferSamplesPerSec: (batch * 1000) / median(infer[c]),
+            bestTrainSamplesPerSec: (batch * 1000) / Math.min(...train[c]), bestInferSamplesPerSec: (batch * 1000) / Math.min(...infer[c]),
+            loss: [losses[c], e.step(x(0), y(0))], peakBytes: peaks[c],
+          });
+        });
+      } finally {
+        engines.forEach((e) => e.dispose());
       }
     } finally {
       kernels.dispose();
@@ -147,42 +181,25 @@ export async function benchEngine(options: EngineBenchOptions = {}): Promise<Eng
   return { net: net.name, batch, rows, breakEven, load: { before, after: loadavg()[0] } };
 }
 
+/** `samples` results of each of `timers`, taken in turns: one of each per round. */
+function inTurns(timers: readonly (() => number)[], samples: number): number[][] {
+  const out = timers.map(() => [] as number[]);
+  for (let s = 0; s < samples; s++) timers.forEach((t, i) => out[i].push(t()));
+  return out;
+}
+
 /**
- * Times training steps and predictions of a new engine, then disposes of it; `peakBytes` is the
- * most `held()` reported. A function of its own so that no frame still references the engine
- * when the next configuration takes its memory baseline.
+ * The most `held()` reported while a new engine trains `warmup` steps and predicts once; then it is
+ * disposed of. A function of its own, so that no frame still references the engine when the next
+ * configuration takes its memory baseline.
  */
-function timeEngine(create: () => Engine, x: (i: number) => Float32Array, y: (i: number) => Int32Array, held: () => number,
-  options: EngineBenchOptions & { samples: number; steps: number }): Omit<EngineBenchRow, "kernels" | "threads" | "sparsity"> {
-  const { samples, steps } = options, engine = create(), batch = y(0).length;
+function peakHeld(create: () => Engine, x: (i: number) => Float32Array, y: (i: number) => Int32Array, warmup: number, held: () => number): number {
+  const engine = create();
   try {
-    let first = NaN, last = NaN;
-    for (let i = 0; i < (options.warmup ?? 5); i++) engine.step(x(i), y(i));
-    const train: number[] = [];
-    for (let s = 0; s < samples; s++) {
-      const t0 = performance.now();
-      for (let i = 0; i < steps; i++) {
-        last = engine.step(x(i), y(i));
-        if (s === 0 && i === 0) first = last;
-      }
-      train.push((performance.now() - t0) / steps);
-    }
-    let peak = held();
-    const infer: number[] = [];
-    for (let s = 0; s < samples; s++) {
-      const t0 = performance.now();
-      for (let i = 0; i < steps; i++) engine.predict(x(i));
-      infer.push((performance.now() - t0) / steps);
-      peak = Math.max(peak, held());
-    }
-    const ms = median(train);
-    return {
-      layers: engine.layers().map((l) => ({ name: l.name, density: l.density, mode: l.mode })),
-      trainSamplesPerSec: (batch * 1000) / ms, msPerStep: ms,
-      inferSamplesPerSec: (batch * 1000) / median(infer),
-      bestTrainSamplesPerSec: (batch * 1000) / Math.min(...train), bestInferSamplesPerSec: (batch * 1000) / Math.min(...infer),
-      loss: [first, last], peakBytes: peak,
-    };
+    for (let i = 0; i < Math.max(1, warmup); i++) engine.step(x(i), y(i));
+    const trained = held();
+    engine.predict(x(0));
+    return Math.max(trained, held());
   } finally {
     engine.dispose();
   }
