@@ -110,7 +110,7 @@ describe("every implementation agrees with the float64 reference (≤ 1e-5 of Σ
 
   const sparseShapes: [number, number, number][] = [
     // [batch m, rows (in), cols (out)]
-    [128, 784, 300], [128, 300, 100], [45, 37, 23], [1, 19, 7], [33, 64, 10], [100, 10, 100], [200, 300, 100], [257, 120, 90],
+    [128, 784, 300], [128, 300, 100], [45, 37, 23], [1, 19, 7], [33, 64, 10], [100, 10, 100], [200, 300, 100], [257, 120, 90], [48, 784, 300],
   ];
   const densities = [0.02, 0.1, 0.5, 0.9];
   // the LeNet layer 784×300 at the sparse end only (its float64 reference is the slow part)
