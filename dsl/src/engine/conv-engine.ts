@@ -35,9 +35,9 @@ export interface ConvEngine extends Engine {
 const IM2COL_FLOATS = 2 ** 19;
 /**
  * Density below which a masked conv layer runs on spconv / spconvGrad instead of im2col + gemm:
- * forward, input and weight gradients of 28×28 images together measured 0.6–0.95 (addon; above
- * 0.9 at cin = 8) and 0.65–0.85 (WASM) for cin = 8–64 on a 2-core AVX2 machine, above the dense
- * layers' break-even. JS (the reference) keeps the general one.
+ * `measureConvBreakEven` (forward, input and weight gradients, 28×28 images, 2-core AVX2 machine)
+ * gave 0.5–0.8 with the addon for cin = cout = 64 / 16 (above 0.9 at cin = 8) and 0.65–0.9 with
+ * WASM, above the dense layers' break-even. JS (the reference) keeps the general one.
  */
 const CONV_BREAK_EVEN: Readonly<Record<KernelName, number>> = { addon: 0.6, wasm: 0.6, js: SPARSE_BREAK_EVEN.js };
 

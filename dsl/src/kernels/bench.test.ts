@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { benchKernels, formatKernelBench, measureBreakEven } from "./bench.js";
+import { benchKernels, formatKernelBench, measureBreakEven, measureConvBreakEven } from "./bench.js";
 import { createJsKernels } from "./js.js";
 
 describe("benchKernels (tiny shapes: the harness itself, not the numbers)", () => {
@@ -19,6 +19,15 @@ describe("benchKernels (tiny shapes: the harness itself, not the numbers)", () =
     const k = createJsKernels();
     const r = measureBreakEven(k, [8, 16, 8], { densities: [0.3, 0.6], samples: 1, minSampleMs: 1 });
     expect(r.ratios).toHaveLength(2);
+    expect(r.density).toBeGreaterThanOrEqual(0.3);
+    expect(r.density).toBeLessThanOrEqual(0.6);
+  });
+
+  it("measureConvBreakEven does the same for a 3×3 conv layer", () => {
+    const k = createJsKernels();
+    const r = measureConvBreakEven(k, { n: 2, h: 6, w: 5, cin: 3, cout: 4 }, { densities: [0.3, 0.6], samples: 1, minSampleMs: 1 });
+    expect(r.ratios.map((x) => x.density)).toEqual([0.3, 0.6]);
+    for (const x of r.ratios) expect(x.sparseOverDense).toBeGreaterThan(0);
     expect(r.density).toBeGreaterThanOrEqual(0.3);
     expect(r.density).toBeLessThanOrEqual(0.6);
   });

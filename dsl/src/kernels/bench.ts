@@ -202,6 +202,65 @@ export function measureBreakEven(kernels: Kernels, shape: LayerShape = [128, 784
     w.dispose();
   }
   for (const a of [x, dy, wDense, y, dx, dw]) k.free(a);
+  return { density: crossing(ratios), ratios };
+}
+
+export interface ConvLayerShape {
+  /** Images per batch (default 32), their height and width (28), input and output channels (16, 16). */
+  readonly n?: number;
+  readonly h?: number;
+  readonly w?: number;
+  readonly cin?: number;
+  readonly cout?: number;
+}
+
+/**
+ * The density below which one training step of a 3×3 conv layer (forward, input and weight
+ * gradients) is faster on spconv / spconvGrad than on im2col + gemm (in blocks of patches that
+ * fit 2 MB, as the conv engine runs it): measured at `densities`, interpolated like measureBreakEven.
+ */
+export function measureConvBreakEven(kernels: Kernels, shape: ConvLayerShape = {},
+  options: { densities?: readonly number[]; samples?: number; minSampleMs?: number } = {}): { density: number; ratios: { density: number; sparseOverDense: number }[] } {
+  const { n = 32, h = 28, w = 28, cin = 16, cout = 16 } = shape;
+  const samples = options.samples ?? 5, minMs = options.minSampleMs ?? (kernels.name === "js" ? 25 : 60);
+  const k = kernels, random = seededRandom(19), pixels = h * w;
+  const block = Math.max(1, Math.floor(2 ** 19 / (pixels * 9 * Math.max(cin, cout))));
+  const x = fillRandom(k.allocFloat32(n * pixels * cin), random), dy = fillRandom(k.allocFloat32(n * pixels * cout), random);
+  const y = k.allocFloat32(n * pixels * cout), dx = k.allocFloat32(n * pixels * cin), cols = k.allocFloat32(block * pixels * 9 * Math.max(cin, cout));
+  const kernel = fillRandom(k.allocFloat32(9 * cin * cout), random), flipped = fillRandom(k.allocFloat32(9 * cin * cout), random);
+  const dw = k.allocFloat32(9 * cin * cout);
+  const images = (a: Float32Array, first: number, count: number, c: number) => a.subarray(first * pixels * c, (first + count) * pixels * c);
+  const dense = medianTime(() => {
+    for (let b = 0; b < n; b += block) {
+      const m = Math.min(block, n - b), rows = m * pixels;
+      k.im2col(m, h, w, cin, images(x, b, m, cin), cols);
+      k.gemm(rows, cout, 9 * cin, cols, kernel, images(y, b, m, cout), { relu: true });
+      k.gemm(9 * cin, cout, rows, cols, images(dy, b, m, cout), dw, { transA: true, beta: b === 0 ? 0 : 1 });
+      k.im2col(m, h, w, cout, images(dy, b, m, cout), cols);
+      k.gemm(rows, cin, 9 * cout, cols, flipped, images(dx, b, m, cin), { gate: images(x, b, m, cin) });
+    }
+  }, samples, minMs);
+  const ratios: { density: number; sparseOverDense: number }[] = [];
+  for (const density of options.densities ?? [0.4, 0.5, 0.6, 0.7, 0.8, 0.9]) {
+    const wk = SparseMatrix.fromMask(9 * cin, cout, randomMask(9 * cin * cout, density, random), kernel, k);
+    const wf = SparseMatrix.fromMask(9 * cout, cin, randomMask(9 * cin * cout, density, random), flipped, k);
+    const g = k.allocFloat32(wk.nnz);
+    const sparse = medianTime(() => {
+      k.spconv(n, h, w, x, wk, y, { relu: true });
+      k.spconvGrad(n, h, w, x, dy, wk, g);
+      k.spconv(n, h, w, dy, wf, dx, { gate: x });
+    }, samples, minMs);
+    ratios.push({ density, sparseOverDense: sparse / dense });
+    k.free(g);
+    wk.dispose();
+    wf.dispose();
+  }
+  for (const a of [x, dy, y, dx, cols, kernel, flipped, dw]) k.free(a);
+  return { density: crossing(ratios), ratios };
+}
+
+/** Where sparse/dense time crosses 1 along increasing densities (linear between measurements, clamped to the range). */
+function crossing(ratios: readonly { density: number; sparseOverDense: number }[]): number {
   let density = ratios[0].density;
   for (let i = 0; i < ratios.length; i++) {
     const r = ratios[i];
@@ -214,7 +273,7 @@ export function measureBreakEven(kernels: Kernels, shape: LayerShape = [128, 784
       break;
     }
   }
-  return { density, ratios };
+  return density;
 }
 
 /** The rows as a fixed-width table, one line per (implementation, shape, op, sparsity). */
