@@ -7,12 +7,12 @@ import { WeightLayer, type LayerMode, type WeightLayerInit } from "./weight-laye
 
 /**
  * Density below which a masked layer runs on the sparse kernels (forward, dX and dW together
- * faster than dense gemm), per implementation: `measureBreakEven` on 128×784×300 and 128×300×100
- * on a 2-core AVX2 machine gave 0.35–0.6 for the addon, 0.4–0.65 for WASM and 0.7–0.8 for JS
- * (several runs on a machine loaded by other work, hence the spread). Near the break-even both
- * routes cost about the same, so the exact value matters little.
+ * faster than dense gemm), per implementation: `measureBreakEven` on a 2-core AVX2 machine gave
+ * 0.46–0.48 on 128×784×300 and 0.74–0.75 on 128×300×100 for the addon (whose sddmm splits the
+ * batch over threads), 0.45–0.49 on both for WASM, and 0.7–0.8 for JS (runs on a machine loaded by
+ * other work). Near the break-even both routes cost about the same, so the exact value matters little.
  */
-export const SPARSE_BREAK_EVEN: Readonly<Record<KernelName, number>> = Object.freeze({ addon: 0.45, wasm: 0.55, js: 0.75 });
+export const SPARSE_BREAK_EVEN: Readonly<Record<KernelName, number>> = Object.freeze({ addon: 0.5, wasm: 0.5, js: 0.75 });
 
 /** What every engine is built from, besides its architecture. */
 export interface EngineOptions {
