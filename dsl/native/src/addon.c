@@ -269,14 +269,14 @@ typedef struct {
   int n, h, w, cin, cout, chunks;
   const int *rowptr, *colidx;
   const float *X, *G;
-  float *out, *scratch;
+  float *out, *scratch, *partials; /* scratch: one region per thread; partials: chunks 1.. */
   long nnz, per_thread;
 } spconv_grad_job;
 
 static void spconv_grad_chunk(void *ctx, int c, int tid) {
   const spconv_grad_job *J = ctx;
   const int b0 = (int)((long)J->n * c / J->chunks), b1 = (int)((long)J->n * (c + 1) / J->chunks);
-  float *partial = c == 0 ? J->out : J->scratch + J->per_thread * J->chunks + J->nnz * (c - 1);
+  float *partial = c == 0 ? J->out : J->partials + J->nnz * (c - 1);
   memset(partial, 0, sizeof(float) * J->nnz);
   spk_spconv_grad_images(J->h, J->w, J->cin, J->cout, J->rowptr, J->colidx, J->X, J->G, partial, b0, b1,
                          J->scratch + J->per_thread * tid);
@@ -303,13 +303,13 @@ static napi_value js_spconv_grad(napi_env env, napi_callback_info info) {
   const int nt = threads < 1 ? 1 : (int)threads;
   J.chunks = (int)(n < nt ? n : nt);
   J.per_thread = (spk_spconv_grad_scratch_floats((int)h, (int)w, (int)cin, (int)cout) + 15) / 16 * 16;
+  /* after every thread's region (any thread may run any chunk), not after the first `chunks` of them */
   J.scratch = spk_scratch(3, (size_t)J.per_thread * nt + (size_t)J.nnz * (J.chunks - 1));
   if (!J.scratch) return oom(env);
+  J.partials = J.scratch + (size_t)J.per_thread * nt;
   spk_parallel_for(spconv_grad_chunk, &J, J.chunks, nt);
-  for (int c = 1; c < J.chunks; c++) {
-    const float *p = J.scratch + J.per_thread * J.chunks + J.nnz * (c - 1);
-    for (long j = 0; j < J.nnz; j++) J.out[j] += p[j];
-  }
+  for (int c = 1; c < J.chunks; c++)
+    for (long j = 0; j < J.nnz; j++) J.out[j] += J.partials[J.nnz * (c - 1) + j];
   return 0;
 }
 

@@ -1,6 +1,9 @@
 import { afterAll, describe, expect, it } from "vitest";
+import { createAddonKernels } from "./addon.js";
+import { createJsKernels } from "./js.js";
 import { SparseMatrix } from "./sparse-matrix.js";
 import { availableKernels, fillRandom, kernelLabel, randomMask, seededRandom } from "./testing.js";
+import type { Kernels } from "./types.js";
 
 const impls = availableKernels();
 afterAll(() => impls.forEach((k) => k.dispose()));
@@ -167,5 +170,33 @@ describe.each(impls.map((k) => [kernelLabel(k), k] as const))("%s: spconv", (_la
     k.spconvGrad(0, 2, 2, k.allocFloat32(0), k.allocFloat32(0), ok, zeros);
     expect(zeros.every((v) => v === 0)).toBe(true); // no images: a zero gradient
     ok.dispose();
+  });
+});
+
+describe("spconvGrad with more threads than images", () => {
+  it("keeps each image range's partial sum apart from every thread's scratch", () => {
+    let addon: Kernels;
+    try {
+      addon = createAddonKernels({ threads: 4 });
+    } catch {
+      return; // no addon on this machine
+    }
+    const js = createJsKernels(), random = seededRandom(23);
+    const [n, h, w, cin, cout] = [2, 3, 3, 40, 40];
+    const x = fillRandom(new Float32Array(n * h * w * cin), random), dy = fillRandom(new Float32Array(n * h * w * cout), random);
+    const mask = new Uint8Array(9 * cin * cout).fill(1), dense = new Float32Array(mask.length);
+    const expected = new Float32Array(mask.length), got = new Float32Array(mask.length);
+    const [kj, ka] = [js, addon].map((k) => SparseMatrix.fromMask(9 * cin, cout, mask, dense, k));
+    js.spconvGrad(n, h, w, x, dy, kj, expected);
+    for (let rep = 0; rep < 20; rep++) {
+      addon.spconvGrad(n, h, w, x, dy, ka, got);
+      let worst = 0;
+      for (let j = 0; j < got.length; j++) worst = Math.max(worst, Math.abs(got[j] - expected[j]));
+      expect(worst).toBeLessThan(1e-4);
+    }
+    kj.dispose();
+    ka.dispose();
+    addon.dispose();
+    js.dispose();
   });
 });
