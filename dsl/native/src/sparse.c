@@ -40,6 +40,14 @@ static void transpose(const float *src, long lds, int rows, int cols, float *dst
     }
 }
 
+/* The feature-major copy of `rows` rows of X: T[k*ldt + i] = X[i, k] for k < features, with lanes
+   rows..lanes zero. */
+static void lanes_of(const float *X, long ldx, int rows, int features, float *T, long ldt, int lanes) {
+  transpose(X, ldx, rows, features, T, ldt);
+  if (rows < lanes)
+    for (int k = 0; k < features; k++) memset(T + (long)k * ldt + rows, 0, sizeof(float) * (lanes - rows));
+}
+
 /* ---------------------------------------------------------------- spmm */
 
 /* O[(o-o0)*MB + 0..MB) = sum_j val[j] * T[idx[j]*MB + 0..MB) (+ bias[o], ReLU), o in [o0, o1). */
@@ -97,9 +105,7 @@ static void spmm_chunk(void *ctx, int c, int tid) {
   float *T = J->scratch + J->per_thread * tid, *O = T + (size_t)MB * J->kin;
   for (int b = b0; b < b1; b++) {
     const int row = b * MB, mb = imin(MB, J->m - row);
-    transpose(J->X + (long)row * J->ldx, J->ldx, mb, J->kin, T, MB);
-    if (mb < MB)
-      for (int k = 0; k < J->kin; k++) memset(T + (long)k * MB + mb, 0, sizeof(float) * (MB - mb));
+    lanes_of(J->X + (long)row * J->ldx, J->ldx, mb, J->kin, T, MB, MB);
     spmm_core(o0, o1, J->ptr, J->idx, J->val, T, O, J->ep.bias, J->ep.relu);
     float *y = J->Y + (long)row * J->ldy + o0;
     transpose(O, MB, o1 - o0, mb, y, J->ldy);
@@ -203,12 +209,8 @@ static void sddmm_chunk(void *ctx, int c, int tid) {
   const int first = c * J->lanes, last = imin(J->m, first + J->lanes);
   for (int b0 = first; b0 < last; b0 += SL) {
     const int lanes = imin(SL, last - b0), lp = (lanes + 7) / 8 * 8;
-    transpose(J->X + (long)b0 * J->ldx, J->ldx, lanes, J->rows, Xt, SL);
-    transpose(J->G + (long)b0 * J->ldg, J->ldg, lanes, J->cols, Gt, SL);
-    if (lanes < lp) {
-      for (int r = 0; r < J->rows; r++) memset(Xt + (long)r * SL + lanes, 0, sizeof(float) * (lp - lanes));
-      for (int r = 0; r < J->cols; r++) memset(Gt + (long)r * SL + lanes, 0, sizeof(float) * (lp - lanes));
-    }
+    lanes_of(J->X + (long)b0 * J->ldx, J->ldx, lanes, J->rows, Xt, SL, lp);
+    lanes_of(J->G + (long)b0 * J->ldg, J->ldg, lanes, J->cols, Gt, SL, lp);
     for (int r = 0; r < J->rows; r++)
       dot_row(Xt + (long)r * SL, Gt, lp, J->colidx, J->rowptr[r], J->rowptr[r + 1], o, b0 > first);
   }
