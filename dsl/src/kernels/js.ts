@@ -1,5 +1,5 @@
 import { SparselabError } from "../errors.js";
-import { kernelSet, type RawKernels, type ResolvedRule } from "./kernel-set.js";
+import { checkArgmax, kernelSet, type RawKernels, type ResolvedRule } from "./kernel-set.js";
 import { heapMemory, type Kernels } from "./types.js";
 
 type F32 = Float32Array;
@@ -107,9 +107,7 @@ export function jsRaw(): RawKernels {
     maxPool: jsMaxPool,
     maxUnpool(n, h, w, c, dout, argmax, dx) {
       const pooled = n * (h >> 1) * (w >> 1) * c, size = n * h * w * c;
-      for (let o = 0; o < pooled; o++) {
-        if (!(argmax[o] >= 0 && argmax[o] < size)) throw new SparselabError(`kernels.maxUnpool(argmax[${o}]): ${argmax[o]} is outside the input (length ${size})`);
-      }
+      checkArgmax(argmax, pooled, size);
       dx.fill(0, 0, size);
       for (let o = 0; o < pooled; o++) dx[argmax[o]] = dout[o];
     },

@@ -167,7 +167,7 @@ export function kernelSet(name: KernelName, threads: number, detail: string, raw
     },
 
     maxPool(n: number, h: number, w: number, c: number, x: F32, out: F32, argmax: I32): void {
-      const call = "kernels.maxPool", size = checkImages(call, n, h, w, c), pooled = n * (h >> 1) * (w >> 1) * c;
+      const call = "kernels.maxPool", { size, pooled } = poolShapes(call, n, h, w, c);
       live("maxPool");
       checkArray(call, "x", x, size);
       checkArray(call, "out", out, pooled);
@@ -178,7 +178,7 @@ export function kernelSet(name: KernelName, threads: number, detail: string, raw
     },
 
     maxUnpool(n: number, h: number, w: number, c: number, dout: F32, argmax: I32, dx: F32): void {
-      const call = "kernels.maxUnpool", size = checkImages(call, n, h, w, c), pooled = n * (h >> 1) * (w >> 1) * c;
+      const call = "kernels.maxUnpool", { size, pooled } = poolShapes(call, n, h, w, c);
       live("maxUnpool");
       checkArray(call, "dout", dout, pooled);
       checkIndexArray(call, "argmax", argmax, pooled);
@@ -273,6 +273,21 @@ function checkImages(call: string, n: number, h: number, w: number, c: number): 
   const size = n * h * w * c;
   if (9 * size > 2 ** 31 - 1) throw argError(call, "n", `at most ${Math.floor((2 ** 31 - 1) / (9 * h * w * c))} images of ${h}×${w}×${c}`, n);
   return size;
+}
+
+/** Floats of an NHWC batch (checked as checkImages does) and of its 2×2 max-pool. */
+function poolShapes(call: string, n: number, h: number, w: number, c: number): { size: number; pooled: number } {
+  return { size: checkImages(call, n, h, w, c), pooled: n * (h >> 1) * (w >> 1) * c };
+}
+
+/**
+ * For implementations of maxUnpool: every argmax index inside the input, checked before dx is
+ * written (a SparselabError naming the first one outside).
+ */
+export function checkArgmax(argmax: I32, pooled: number, size: number): void {
+  for (let o = 0; o < pooled; o++) {
+    if (!(argmax[o] >= 0 && argmax[o] < size)) throw new SparselabError(`kernels.maxUnpool(argmax[${o}]): ${argmax[o]} is outside the input (length ${size})`);
+  }
 }
 
 function checkIndexArray(call: string, arg: string, value: unknown, need: number): void {

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { SparselabError } from "../errors.js";
-import { extent, kernelSet, type RawKernels } from "./kernel-set.js";
+import { checkArgmax, extent, kernelSet, type RawKernels } from "./kernel-set.js";
 import type { KernelMemory, Kernels } from "./types.js";
 import { WasmPool } from "./wasm-pool.js";
 
@@ -255,9 +255,7 @@ function wasmRaw(ex: WasmExports, heap: WasmHeap, pool: WasmPool | undefined): R
     },
     maxUnpool(n, h, w, c, dout, argmax, dx) {
       const size = n * h * w * c, pooled = n * (h >> 1) * (w >> 1) * c;
-      for (let o = 0; o < pooled; o++) {
-        if (!(argmax[o] >= 0 && argmax[o] < size)) throw new SparselabError(`kernels.maxUnpool(argmax[${o}]): ${argmax[o]} is outside the input (length ${size})`);
-      }
+      checkArgmax(argmax, pooled, size);
       const s = new Stage(heap);
       try {
         const pdout = s.input(dout, pooled), parg = s.input(argmax, pooled), pdx = s.output(dx, size, false);
