@@ -2,7 +2,7 @@ import { loadavg } from "node:os";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { erk } from "../distributions/index.js";
-import { createImplementations, median, measureBreakEven, type KernelChoice } from "../kernels/bench.js";
+import { createImplementations, inTurns, measureBreakEven, type KernelChoice } from "../kernels/bench.js";
 import { randomMask, seededRandom } from "../kernels/testing.js";
 import type { KernelName, Kernels } from "../kernels/types.js";
 import { convLayout } from "../nets/conv.js";
@@ -161,13 +161,12 @@ export async function benchEngine(options: EngineBenchOptions = {}): Promise<Eng
         const train = inTurns(engines.map((e) => perStep((i) => e.step(x(i), y(i)))), samples);
         const infer = inTurns(engines.map((e) => perStep((i) => e.predict(x(i)))), samples);
         engines.forEach((e, c) => {
-          const ms = median(train[c]);
           rows.push({
             kernels: name, threads: kernels.threads, sparsity: configs[c].sparsity,
             layers: e.layers().map((l) => ({ name: l.name, density: l.density, mode: l.mode })),
-            trainSamplesPerSec: (batch * 1000) / ms, msPerStep: ms,
-            inferSamplesPerSec: (batch * 1000) / median(infer[c]),
-            bestTrainSamplesPerSec: (batch * 1000) / Math.min(...train[c]), bestInferSamplesPerSec: (batch * 1000) / Math.min(...infer[c]),
+            trainSamplesPerSec: (batch * 1000) / train[c].median, msPerStep: train[c].median,
+            inferSamplesPerSec: (batch * 1000) / infer[c].median,
+            bestTrainSamplesPerSec: (batch * 1000) / train[c].min, bestInferSamplesPerSec: (batch * 1000) / infer[c].min,
             loss: [losses[c], e.step(x(0), y(0))], peakBytes: peaks[c],
           });
         });
@@ -179,13 +178,6 @@ export async function benchEngine(options: EngineBenchOptions = {}): Promise<Eng
     }
   }
   return { net: net.name, batch, rows, breakEven, load: { before, after: loadavg()[0] } };
-}
-
-/** `samples` results of each of `timers`, taken in turns: one of each per round. */
-function inTurns(timers: readonly (() => number)[], samples: number): number[][] {
-  const out = timers.map(() => [] as number[]);
-  for (let s = 0; s < samples; s++) timers.forEach((t, i) => out[i].push(t()));
-  return out;
 }
 
 /**

@@ -130,8 +130,13 @@ function benchShape(k: Kernels, [M, K, N]: LayerShape, options: KernelBenchOptio
 /** sampleTimes of each function, their samples taken in turns (one of each per round). */
 export function interleavedTimes(fns: readonly (() => void)[], samples: number, minMs: number): SampleTimes[] {
   for (const fn of fns) for (let warm = performance.now(); performance.now() - warm < Math.min(minMs, 50);) fn();
-  const times = fns.map(() => [] as number[]);
-  for (let s = 0; s < samples; s++) fns.forEach((fn, i) => times[i].push(timeSample(fn, minMs)));
+  return inTurns(fns.map((fn) => () => timeSample(fn, minMs)), samples);
+}
+
+/** Median and fastest of `samples` results of each timer (one call, one sample), taken in turns: one of each per round. */
+export function inTurns(timers: readonly (() => number)[], samples: number): SampleTimes[] {
+  const times = timers.map(() => [] as number[]);
+  for (let s = 0; s < samples; s++) timers.forEach((t, i) => times[i].push(t()));
   return times.map((t) => ({ median: median(t), min: Math.min(...t) }));
 }
 
@@ -169,40 +174,54 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
 }
 
+/** A break-even density and the sparse/dense time ratios it was read from. */
+export interface BreakEven {
+  readonly density: number;
+  readonly ratios: readonly { readonly density: number; readonly sparseOverDense: number }[];
+}
+
+export interface BreakEvenOptions {
+  readonly densities?: readonly number[];
+  /** Samples per measurement, the median taken (default 5), each at least this long (default 60 ms; JS 25). */
+  readonly samples?: number;
+  readonly minSampleMs?: number;
+}
+
 /**
  * The density below which one training step of a layer (forward + dX + dW) is faster sparse
  * than dense on `kernels`: measured at `densities` and interpolated where the time ratio
  * crosses 1 (clamped to the measured range).
  */
-export function measureBreakEven(kernels: Kernels, shape: LayerShape = [128, 784, 300],
-  options: { densities?: readonly number[]; samples?: number; minSampleMs?: number } = {}): { density: number; ratios: { density: number; sparseOverDense: number }[] } {
+export function measureBreakEven(kernels: Kernels, shape: LayerShape = [128, 784, 300], options: BreakEvenOptions = {}): BreakEven {
   const [M, K, N] = shape;
-  const samples = options.samples ?? 5, minMs = options.minSampleMs ?? (kernels.name === "js" ? 25 : 60);
   const random = seededRandom(17);
   const k = kernels;
   const x = fillRandom(k.allocFloat32(M * K), random), dy = fillRandom(k.allocFloat32(M * N), random);
   const wDense = fillRandom(k.allocFloat32(K * N), random);
   const y = k.allocFloat32(M * N), dx = k.allocFloat32(M * K), dw = k.allocFloat32(K * N);
-  const dense = medianTime(() => {
-    k.gemm(M, N, K, x, wDense, y);
-    k.gemm(M, K, N, dy, wDense, dx, { transB: true });
-    k.gemm(K, N, M, x, dy, dw, { transA: true });
-  }, samples, minMs);
-  const ratios: { density: number; sparseOverDense: number }[] = [];
-  for (const density of options.densities ?? [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]) {
-    const w = SparseMatrix.fromMask(K, N, randomMask(K * N, density, random), wDense, k);
-    const out = k.allocFloat32(w.nnz);
-    const sparse = medianTime(() => {
-      k.spmm(M, x, w, y);
-      k.spmm(M, dy, w, dx, { transpose: true });
-      k.sddmm(M, x, dy, w, out);
-    }, samples, minMs);
-    ratios.push({ density, sparseOverDense: sparse / dense });
-    k.free(out);
-    w.dispose();
+  try {
+    return breakEven(k, () => {
+      k.gemm(M, N, K, x, wDense, y);
+      k.gemm(M, K, N, dy, wDense, dx, { transB: true });
+      k.gemm(K, N, M, x, dy, dw, { transA: true });
+    }, (density) => {
+      const w = SparseMatrix.fromMask(K, N, randomMask(K * N, density, random), wDense, k);
+      const out = k.allocFloat32(w.nnz);
+      return {
+        run: () => {
+          k.spmm(M, x, w, y);
+          k.spmm(M, dy, w, dx, { transpose: true });
+          k.sddmm(M, x, dy, w, out);
+        },
+        release: () => {
+          k.free(out);
+          w.dispose();
+        },
+      };
+    }, options.densities ?? [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8], options);
+  } finally {
+    for (const a of [x, dy, wDense, y, dx, dw]) k.free(a);
   }
-  for (const a of [x, dy, wDense, y, dx, dw]) k.free(a);
-  return { density: crossing(ratios), ratios };
 }
 
 export interface ConvLayerShape {
@@ -219,10 +238,8 @@ export interface ConvLayerShape {
  * gradients) is faster on spconv / spconvGrad than on im2col + gemm (in blocks of patches that
  * fit 2 MB, as the conv engine runs it): measured at `densities`, interpolated like measureBreakEven.
  */
-export function measureConvBreakEven(kernels: Kernels, shape: ConvLayerShape = {},
-  options: { densities?: readonly number[]; samples?: number; minSampleMs?: number } = {}): { density: number; ratios: { density: number; sparseOverDense: number }[] } {
+export function measureConvBreakEven(kernels: Kernels, shape: ConvLayerShape = {}, options: BreakEvenOptions = {}): BreakEven {
   const { n = 32, h = 28, w = 28, cin = 16, cout = 16 } = shape;
-  const samples = options.samples ?? 5, minMs = options.minSampleMs ?? (kernels.name === "js" ? 25 : 60);
   const k = kernels, random = seededRandom(19), pixels = h * w;
   const block = Math.max(1, Math.floor(2 ** 19 / (pixels * 9 * Math.max(cin, cout))));
   const x = fillRandom(k.allocFloat32(n * pixels * cin), random), dy = fillRandom(k.allocFloat32(n * pixels * cout), random);
@@ -230,32 +247,54 @@ export function measureConvBreakEven(kernels: Kernels, shape: ConvLayerShape = {
   const kernel = fillRandom(k.allocFloat32(9 * cin * cout), random), flipped = fillRandom(k.allocFloat32(9 * cin * cout), random);
   const dw = k.allocFloat32(9 * cin * cout);
   const images = (a: Float32Array, first: number, count: number, c: number) => a.subarray(first * pixels * c, (first + count) * pixels * c);
-  const dense = medianTime(() => {
-    for (let b = 0; b < n; b += block) {
-      const m = Math.min(block, n - b), rows = m * pixels;
-      k.im2col(m, h, w, cin, images(x, b, m, cin), cols);
-      k.gemm(rows, cout, 9 * cin, cols, kernel, images(y, b, m, cout), { relu: true });
-      k.gemm(9 * cin, cout, rows, cols, images(dy, b, m, cout), dw, { transA: true, beta: b === 0 ? 0 : 1 });
-      k.im2col(m, h, w, cout, images(dy, b, m, cout), cols);
-      k.gemm(rows, cin, 9 * cout, cols, flipped, images(dx, b, m, cin), { gate: images(x, b, m, cin) });
-    }
-  }, samples, minMs);
-  const ratios: { density: number; sparseOverDense: number }[] = [];
-  for (const density of options.densities ?? [0.4, 0.5, 0.6, 0.7, 0.8, 0.9]) {
-    const wk = SparseMatrix.fromMask(9 * cin, cout, randomMask(9 * cin * cout, density, random), kernel, k);
-    const wf = SparseMatrix.fromMask(9 * cout, cin, randomMask(9 * cin * cout, density, random), flipped, k);
-    const g = k.allocFloat32(wk.nnz);
-    const sparse = medianTime(() => {
-      k.spconv(n, h, w, x, wk, y, { relu: true });
-      k.spconvGrad(n, h, w, x, dy, wk, g);
-      k.spconv(n, h, w, dy, wf, dx, { gate: x });
-    }, samples, minMs);
-    ratios.push({ density, sparseOverDense: sparse / dense });
-    k.free(g);
-    wk.dispose();
-    wf.dispose();
+  try {
+    return breakEven(k, () => {
+      for (let b = 0; b < n; b += block) {
+        const m = Math.min(block, n - b), rows = m * pixels;
+        k.im2col(m, h, w, cin, images(x, b, m, cin), cols);
+        k.gemm(rows, cout, 9 * cin, cols, kernel, images(y, b, m, cout), { relu: true });
+        k.gemm(9 * cin, cout, rows, cols, images(dy, b, m, cout), dw, { transA: true, beta: b === 0 ? 0 : 1 });
+        k.im2col(m, h, w, cout, images(dy, b, m, cout), cols);
+        k.gemm(rows, cin, 9 * cout, cols, flipped, images(dx, b, m, cin), { gate: images(x, b, m, cin) });
+      }
+    }, (density) => {
+      const wk = SparseMatrix.fromMask(9 * cin, cout, randomMask(9 * cin * cout, density, random), kernel, k);
+      const wf = SparseMatrix.fromMask(9 * cout, cin, randomMask(9 * cin * cout, density, random), flipped, k);
+      const g = k.allocFloat32(wk.nnz);
+      return {
+        run: () => {
+          k.spconv(n, h, w, x, wk, y, { relu: true });
+          k.spconvGrad(n, h, w, x, dy, wk, g);
+          k.spconv(n, h, w, dy, wf, dx, { gate: x });
+        },
+        release: () => {
+          k.free(g);
+          wk.dispose();
+          wf.dispose();
+        },
+      };
+    }, options.densities ?? [0.4, 0.5, 0.6, 0.7, 0.8, 0.9], options);
+  } finally {
+    for (const a of [x, dy, y, dx, cols, kernel, flipped, dw]) k.free(a);
   }
-  for (const a of [x, dy, y, dx, cols, kernel, flipped, dw]) k.free(a);
+}
+
+/**
+ * Times the dense step, then at each density the sparse step `sparseAt` sets up (released after
+ * its measurement), and reads off where their ratio crosses 1.
+ */
+function breakEven(kernels: Kernels, dense: () => void, sparseAt: (density: number) => { run: () => void; release: () => void },
+  densities: readonly number[], options: BreakEvenOptions): BreakEven {
+  const samples = options.samples ?? 5, minMs = options.minSampleMs ?? (kernels.name === "js" ? 25 : 60);
+  const denseMs = medianTime(dense, samples, minMs);
+  const ratios = densities.map((density) => {
+    const sparse = sparseAt(density);
+    try {
+      return { density, sparseOverDense: medianTime(sparse.run, samples, minMs) / denseMs };
+    } finally {
+      sparse.release();
+    }
+  });
   return { density: crossing(ratios), ratios };
 }
 
