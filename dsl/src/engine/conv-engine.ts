@@ -1,5 +1,4 @@
 import { argError } from "../errors.js";
-import { defaultKernels } from "../kernels/load.js";
 import type { KernelName } from "../kernels/types.js";
 import { convLayout } from "../nets/conv.js";
 import type { ConvSpec } from "../nets/spec.js";
@@ -72,10 +71,9 @@ export function createConvEngine(options: ConvEngineOptions): ConvEngine {
   const spec = checkSpec(call, options?.spec);
   const layout = convLayout(spec, call);
   const budget = options.im2colFloats ?? IM2COL_FLOATS;
-  const kernelsName = (options.kernels ?? defaultKernels()).name;
   if (!Number.isInteger(budget) || budget < 1) throw argError(call, "im2colFloats", "a positive integer", options.im2colFloats);
   const setup = setupEngine(call, "ConvEngine", options, [
-    ...layout.convs.map((c) => ({ name: c.name, shape: [3, 3, c.in, c.out], in: 9 * c.in, out: c.out, sparseBelow: CONV_BREAK_EVEN[kernelsName] })),
+    ...layout.convs.map((c) => ({ name: c.name, shape: [3, 3, c.in, c.out], in: 9 * c.in, out: c.out, sparseBelow: CONV_BREAK_EVEN })),
     ...layout.dense.map((d) => ({ name: d.name, shape: [d.in, d.out], in: d.in, out: d.out })),
   ]);
   const k = setup.kernels;
@@ -128,12 +126,16 @@ export function createConvEngine(options: ConvEngineOptions): ConvEngine {
 
   /** Which stage's input block the im2col buffer holds, if any (backward reuses the forward pass's last one). */
   let held: { stage: Stage; first: number } | undefined;
-  const blocks = (s: Stage, batch: number) => Array.from({ length: Math.ceil(batch / s.block) }, (_, j) => j * s.block);
-  const inputCols = (i: number, first: number, n: number) => {
-    const s = stages[i];
-    if (held?.stage !== s || held.first !== first) k.im2col(n, s.h, s.w, s.cin, view(outputAt(i - 1) + first * inSize(s), n * inSize(s)), view(colsAt, n * s.h * s.w * 9 * s.cin));
-    held = { stage: s, first };
-    return view(colsAt, n * s.h * s.w * 9 * s.cin);
+  /** A stage's blocks of images for im2col: the first image and the count. */
+  const blocks = (s: Stage, batch: number) =>
+    Array.from({ length: Math.ceil(batch / s.block) }, (_, j) => ({ first: j * s.block, n: Math.min(s.block, batch - j * s.block) }));
+  /** The images of a block in a batch-sized array of `perImage` floats each. */
+  const images = (a: Float32Array, perImage: number, { first, n }: { first: number; n: number }) => a.subarray(first * perImage, (first + n) * perImage);
+  const inputCols = (i: number, batch: number, b: { first: number; n: number }) => {
+    const s = stages[i], cols = view(colsAt, b.n * s.h * s.w * 9 * s.cin);
+    if (held?.stage !== s || held.first !== b.first) k.im2col(b.n, s.h, s.w, s.cin, images(view(outputAt(i - 1), batch * inSize(s)), inSize(s), b), cols);
+    held = { stage: s, first: b.first };
+    return cols;
   };
 
   const network: Network = {
@@ -153,10 +155,8 @@ export function createConvEngine(options: ConvEngineOptions): ConvEngine {
         const sparse = s.layer.sparse;
         if (sparse) k.spconv(batch, s.h, s.w, view(outputAt(i - 1), batch * inSize(s)), sparse, view(s.out, batch * outSize(s)), { bias: s.layer.b, relu: true });
         else {
-          for (const first of blocks(s, batch)) {
-            const n = Math.min(s.block, batch - first);
-            s.layer.forward(n * s.h * s.w, inputCols(i, first, n), view(s.out + first * outSize(s), n * outSize(s)), true);
-          }
+          const out = view(s.out, batch * outSize(s));
+          for (const b of blocks(s, batch)) s.layer.forward(b.n * s.h * s.w, inputCols(i, batch, b), images(out, outSize(s), b), true);
         }
         if (s.pool) k.maxPool(batch, s.h, s.w, s.cout, view(s.out, batch * outSize(s)), view(s.pooled, batch * pooledSize(s)), s.argmax);
       });
@@ -173,10 +173,9 @@ export function createConvEngine(options: ConvEngineOptions): ConvEngine {
         // (last block first: the im2col buffer may still hold the forward pass's last block).
         if (s.layer.sparse && !denseGrads) s.layer.convGrads(batch, s.h, s.w, x, dOut);
         else {
-          const firsts = blocks(s, batch).reverse();
-          for (const first of firsts) {
-            const n = Math.min(s.block, batch - first);
-            s.layer.weightGrads(n * s.h * s.w, inputCols(i, first, n), view(s.dOut + first * outSize(s), n * outSize(s)), denseGrads, first !== firsts[0]);
+          const reversed = blocks(s, batch).reverse();
+          for (const b of reversed) {
+            s.layer.weightGrads(b.n * s.h * s.w, inputCols(i, batch, b), images(dOut, outSize(s), b), denseGrads, b !== reversed[0]);
           }
         }
         // dLoss/d(input), zeroed where the input (a ReLU's output) is 0; none for the first conv (its input is the data)
@@ -186,11 +185,10 @@ export function createConvEngine(options: ConvEngineOptions): ConvEngine {
           if (flippedSparse) k.spconv(batch, s.h, s.w, dOut, flippedSparse, dx, { gate: x });
           else {
             held = undefined;
-            for (const first of blocks(s, batch)) {
-              const n = Math.min(s.block, batch - first), rows = n * s.h * s.w, cols = view(colsAt, rows * 9 * s.cout);
-              const images = (a: Float32Array, size: number) => a.subarray(first * size, (first + n) * size);
-              k.im2col(n, s.h, s.w, s.cout, images(dOut, outSize(s)), cols);
-              flipped.inputGrad(rows, cols, images(dx, inSize(s)), images(x, inSize(s)));
+            for (const b of blocks(s, batch)) {
+              const rows = b.n * s.h * s.w, cols = view(colsAt, rows * 9 * s.cout);
+              k.im2col(b.n, s.h, s.w, s.cout, images(dOut, outSize(s), b), cols);
+              flipped.inputGrad(rows, cols, images(dx, inSize(s), b), images(x, inSize(s), b));
             }
           }
         }

@@ -111,7 +111,7 @@ export function setupEngine(call: string, label: string, options: EngineOptions,
   const built: WeightLayer[] = [];
   try {
     for (const init of layers) {
-      const threshold = chosen ?? init.sparseBelow ?? SPARSE_BREAK_EVEN[kernels.name];
+      const threshold = chosen ?? (init.sparseBelow ?? SPARSE_BREAK_EVEN)[kernels.name];
       const layer = new WeightLayer(kernels, init, optimizer.slotCount, threshold, options.weights, call);
       built.push(layer);
       layer.setMask(options.masks?.get(layer.kernelName), `${label}.setMask`);

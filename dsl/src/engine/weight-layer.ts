@@ -1,6 +1,6 @@
 import { argError } from "../errors.js";
 import { SparseMatrix } from "../kernels/sparse-matrix.js";
-import type { Kernels, UpdateRule } from "../kernels/types.js";
+import type { KernelName, Kernels, UpdateRule } from "../kernels/types.js";
 
 /** How an engine runs one of its kernels. */
 export interface LayerMode {
@@ -18,8 +18,8 @@ export interface WeightLayerInit {
   readonly shape: readonly number[];
   readonly in: number;
   readonly out: number;
-  /** This layer's sparse break-even density, when not the engine's general one (its `sparseBelow` option overrides both). */
-  readonly sparseBelow?: number;
+  /** This layer's sparse break-even density per implementation, when not the engine's general one (its `sparseBelow` option overrides both). */
+  readonly sparseBelow?: Readonly<Record<KernelName, number>>;
 }
 
 /**
