@@ -31,4 +31,12 @@ describe("benchKernels (tiny shapes: the harness itself, not the numbers)", () =
     expect(r.density).toBeGreaterThanOrEqual(0.3);
     expect(r.density).toBeLessThanOrEqual(0.6);
   });
+
+  it("the break-even measurements name a bad shape or density", () => {
+    const k = createJsKernels();
+    expect(() => measureConvBreakEven(k, { cin: 0 })).toThrow(/measureConvBreakEven\(shape\.cin\).*positive integer.*0/);
+    expect(() => measureBreakEven(k, [8, -1, 8])).toThrow(/measureBreakEven\(shape\).*positive integers/);
+    expect(() => measureBreakEven(k, [8, 16, 8], { densities: [0.5, 2] })).toThrow(/measureBreakEven\(options\.densities\).*\(0, 1\]/);
+    expect(() => measureConvBreakEven(k, { n: 1, h: 2, w: 2, cin: 1, cout: 1 }, { densities: [] })).toThrow(/measureConvBreakEven\(options\.densities\)/);
+  });
 });

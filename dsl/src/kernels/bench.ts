@@ -1,4 +1,5 @@
 import { loadavg } from "node:os";
+import { argError } from "../errors.js";
 import { createAddonKernels } from "./addon.js";
 import { createJsKernels } from "./js.js";
 import { SparseMatrix } from "./sparse-matrix.js";
@@ -193,6 +194,9 @@ export interface BreakEvenOptions {
  * crosses 1 (clamped to the measured range).
  */
 export function measureBreakEven(kernels: Kernels, shape: LayerShape = [128, 784, 300], options: BreakEvenOptions = {}): BreakEven {
+  if (!Array.isArray(shape) || shape.length !== 3 || !shape.every(isPositiveInteger)) {
+    throw argError("measureBreakEven", "shape", "[batch, in, out] of positive integers", shape);
+  }
   const [M, K, N] = shape;
   const random = seededRandom(17);
   const k = kernels;
@@ -200,7 +204,7 @@ export function measureBreakEven(kernels: Kernels, shape: LayerShape = [128, 784
   const wDense = fillRandom(k.allocFloat32(K * N), random);
   const y = k.allocFloat32(M * N), dx = k.allocFloat32(M * K), dw = k.allocFloat32(K * N);
   try {
-    return breakEven(k, () => {
+    return breakEven("measureBreakEven", k, () => {
       k.gemm(M, N, K, x, wDense, y);
       k.gemm(M, K, N, dy, wDense, dx, { transB: true });
       k.gemm(K, N, M, x, dy, dw, { transA: true });
@@ -239,7 +243,10 @@ export interface ConvLayerShape {
  * fit 2 MB, as the conv engine runs it): measured at `densities`, interpolated like measureBreakEven.
  */
 export function measureConvBreakEven(kernels: Kernels, shape: ConvLayerShape = {}, options: BreakEvenOptions = {}): BreakEven {
-  const { n = 32, h = 28, w = 28, cin = 16, cout = 16 } = shape;
+  const { n = 32, h = 28, w = 28, cin = 16, cout = 16 } = shape ?? {};
+  for (const [name, v] of Object.entries({ n, h, w, cin, cout })) {
+    if (!isPositiveInteger(v)) throw argError("measureConvBreakEven", `shape.${name}`, "a positive integer", v);
+  }
   const k = kernels, random = seededRandom(19), pixels = h * w;
   const block = Math.max(1, Math.floor(2 ** 19 / (pixels * 9 * Math.max(cin, cout))));
   const x = fillRandom(k.allocFloat32(n * pixels * cin), random), dy = fillRandom(k.allocFloat32(n * pixels * cout), random);
@@ -248,7 +255,7 @@ export function measureConvBreakEven(kernels: Kernels, shape: ConvLayerShape = {
   const dw = k.allocFloat32(9 * cin * cout);
   const images = (a: Float32Array, first: number, count: number, c: number) => a.subarray(first * pixels * c, (first + count) * pixels * c);
   try {
-    return breakEven(k, () => {
+    return breakEven("measureConvBreakEven", k, () => {
       for (let b = 0; b < n; b += block) {
         const m = Math.min(block, n - b), rows = m * pixels;
         k.im2col(m, h, w, cin, images(x, b, m, cin), cols);
@@ -283,9 +290,12 @@ export function measureConvBreakEven(kernels: Kernels, shape: ConvLayerShape = {
  * Times the dense step, then at each density the sparse step `sparseAt` sets up (released after
  * its measurement), and reads off where their ratio crosses 1.
  */
-function breakEven(kernels: Kernels, dense: () => void, sparseAt: (density: number) => { run: () => void; release: () => void },
+function breakEven(call: string, kernels: Kernels, dense: () => void, sparseAt: (density: number) => { run: () => void; release: () => void },
   densities: readonly number[], options: BreakEvenOptions): BreakEven {
   const samples = options.samples ?? 5, minMs = options.minSampleMs ?? (kernels.name === "js" ? 25 : 60);
+  if (!Array.isArray(densities) || densities.length === 0 || !densities.every((d) => typeof d === "number" && d > 0 && d <= 1)) {
+    throw argError(call, "options.densities", "densities in (0, 1]", densities);
+  }
   const denseMs = medianTime(dense, samples, minMs);
   const ratios = densities.map((density) => {
     const sparse = sparseAt(density);
@@ -296,6 +306,10 @@ function breakEven(kernels: Kernels, dense: () => void, sparseAt: (density: numb
     }
   });
   return { density: crossing(ratios), ratios };
+}
+
+function isPositiveInteger(v: unknown): boolean {
+  return Number.isInteger(v) && (v as number) >= 1;
 }
 
 /** Where sparse/dense time crosses 1 along increasing densities (linear between measurements, clamped to the range). */
