@@ -168,28 +168,44 @@ static inline float hsum(__m256 a) {
   return _mm_cvtss_f32(s);
 }
 
-static inline __m256 dot64(const __m256 *x, const float *g) {
-  __m256 a = _mm256_mul_ps(x[0], _mm256_load_ps(g)), b = _mm256_mul_ps(x[1], _mm256_load_ps(g + 8));
-  a = _mm256_fmadd_ps(x[2], _mm256_load_ps(g + 16), a); b = _mm256_fmadd_ps(x[3], _mm256_load_ps(g + 24), b);
-  a = _mm256_fmadd_ps(x[4], _mm256_load_ps(g + 32), a); b = _mm256_fmadd_ps(x[5], _mm256_load_ps(g + 40), b);
-  a = _mm256_fmadd_ps(x[6], _mm256_load_ps(g + 48), a); b = _mm256_fmadd_ps(x[7], _mm256_load_ps(g + 56), b);
-  return _mm256_add_ps(a, b);
+/* acc[q] += x * g[q][k..k+8) for the four columns q */
+static inline void fma4(__m256 x, const float *const g[4], int k, __m256 acc[4]) {
+  for (int q = 0; q < 4; q++) acc[q] = _mm256_fmadd_ps(x, _mm256_load_ps(g[q] + k), acc[q]);
 }
 
-/* o[j] (+)= x . Gt[colidx[j]] over lp lanes (a multiple of 8) for the nonzeros j of one row; with
-   64 lanes, x stays in registers and four nonzeros share one horizontal reduction. */
+/* o[j] (+)= x . Gt[colidx[j]] over lp lanes (a multiple of 8) for the nonzeros j of one row. With
+   64 lanes, x stays in eight registers and four nonzeros are interleaved: their eight FMA chains
+   hide the FMA latency, and one horizontal reduction serves all four. Every FMA still loads its
+   Gt vector, so this phase runs at the core's load rate, not its FMA rate. */
 static void dot_row(const float *x, const float *Gt, int lp, const int *colidx, int j0, int j1, float *o, int add) {
   int j = j0;
   if (lp == SL) {
-    __m256 xr[8];
-    for (int v = 0; v < 8; v++) xr[v] = _mm256_load_ps(x + 8 * v);
+    const __m256 x0 = _mm256_load_ps(x), x1 = _mm256_load_ps(x + 8), x2 = _mm256_load_ps(x + 16), x3 = _mm256_load_ps(x + 24);
+    const __m256 x4 = _mm256_load_ps(x + 32), x5 = _mm256_load_ps(x + 40), x6 = _mm256_load_ps(x + 48), x7 = _mm256_load_ps(x + 56);
     for (; j + 4 <= j1; j += 4) {
-      __m256 d01 = _mm256_hadd_ps(dot64(xr, Gt + (long)colidx[j] * SL), dot64(xr, Gt + (long)colidx[j + 1] * SL));
-      __m256 d23 = _mm256_hadd_ps(dot64(xr, Gt + (long)colidx[j + 2] * SL), dot64(xr, Gt + (long)colidx[j + 3] * SL));
-      __m256 d = _mm256_hadd_ps(d01, d23);
+      const float *const g[4] = {Gt + (long)colidx[j] * SL, Gt + (long)colidx[j + 1] * SL, Gt + (long)colidx[j + 2] * SL,
+                                 Gt + (long)colidx[j + 3] * SL};
+      __m256 a[4], b[4];
+      for (int q = 0; q < 4; q++) {
+        a[q] = _mm256_mul_ps(x0, _mm256_load_ps(g[q]));
+        b[q] = _mm256_mul_ps(x1, _mm256_load_ps(g[q] + 8));
+      }
+      fma4(x2, g, 16, a); fma4(x3, g, 24, b); fma4(x4, g, 32, a); fma4(x5, g, 40, b); fma4(x6, g, 48, a); fma4(x7, g, 56, b);
+      for (int q = 0; q < 4; q++) a[q] = _mm256_add_ps(a[q], b[q]);
+      __m256 d = _mm256_hadd_ps(_mm256_hadd_ps(a[0], a[1]), _mm256_hadd_ps(a[2], a[3]));
       __m128 s = _mm_add_ps(_mm256_castps256_ps128(d), _mm256_extractf128_ps(d, 1));
       _mm_storeu_ps(o + j, add ? _mm_add_ps(s, _mm_loadu_ps(o + j)) : s);
     }
+    for (; j < j1; j++) {
+      const float *g = Gt + (long)colidx[j] * SL;
+      __m256 a = _mm256_mul_ps(x0, _mm256_load_ps(g)), b = _mm256_mul_ps(x1, _mm256_load_ps(g + 8));
+      a = _mm256_fmadd_ps(x2, _mm256_load_ps(g + 16), a); b = _mm256_fmadd_ps(x3, _mm256_load_ps(g + 24), b);
+      a = _mm256_fmadd_ps(x4, _mm256_load_ps(g + 32), a); b = _mm256_fmadd_ps(x5, _mm256_load_ps(g + 40), b);
+      a = _mm256_fmadd_ps(x6, _mm256_load_ps(g + 48), a); b = _mm256_fmadd_ps(x7, _mm256_load_ps(g + 56), b);
+      const float s = hsum(_mm256_add_ps(a, b));
+      o[j] = add ? o[j] + s : s;
+    }
+    return;
   }
   for (; j < j1; j++) {
     const float *g = Gt + (long)colidx[j] * SL;
