@@ -41,7 +41,10 @@ export interface KernelBenchRow {
   readonly gflops: number;
   /** The same from the fastest sample: closer to an idle machine's figure when others load the CPU. */
   readonly bestGflops: number;
-  /** Time of the dense gemm that does the same job (fwd: NN, dX: NT, dW: TN) / this time. */
+  /**
+   * Time of the dense gemm that does the same job (fwd: NN, dX: NT, dW: TN) / this time: the median
+   * over rounds of the two samples' ratio within a round, which were taken close together.
+   */
   readonly speedup: number;
 }
 
@@ -98,7 +101,7 @@ function benchShape(k: Kernels, [M, K, N]: LayerShape, options: KernelBenchOptio
   const shape = `${M}x${K}x${N}`;
   const row = (op: KernelOp, sparsity: number, t: SampleTimes, dense: SampleTimes): KernelBenchRow => ({
     kernels: k.name, threads: k.threads, shape, op, sparsity, ms: t.median, gflops: flops / (t.median * 1e6),
-    bestGflops: flops / (t.min * 1e6), speedup: dense.median / t.median,
+    bestGflops: flops / (t.min * 1e6), speedup: median(t.samples.map((ms, i) => dense.samples[i] / ms)),
   });
   // Every operation is timed once per round, round after round, so that a slow spell of a shared
   // machine falls on the dense and the sparse kernels alike and their ratio stays meaningful.
@@ -134,11 +137,11 @@ export function interleavedTimes(fns: readonly (() => void)[], samples: number, 
   return inTurns(fns.map((fn) => () => timeSample(fn, minMs)), samples);
 }
 
-/** Median and fastest of `samples` results of each timer (one call, one sample), taken in turns: one of each per round. */
+/** `samples` results of each timer (one call, one sample), taken in turns: one of each per round. */
 export function inTurns(timers: readonly (() => number)[], samples: number): SampleTimes[] {
   const times = timers.map(() => [] as number[]);
   for (let s = 0; s < samples; s++) timers.forEach((t, i) => times[i].push(t()));
-  return times.map((t) => ({ median: median(t), min: Math.min(...t) }));
+  return times.map((t) => ({ median: median(t), min: Math.min(...t), samples: t }));
 }
 
 /** Median over `samples` of the mean time per call (ms), each sample ≥ minMs of back-to-back calls. */
@@ -149,6 +152,8 @@ export function medianTime(fn: () => void, samples: number, minMs: number): numb
 export interface SampleTimes {
   readonly median: number;
   readonly min: number;
+  /** In the order taken: sample i of two timers timed in turns comes from the same round. */
+  readonly samples: readonly number[];
 }
 
 /** Median and fastest of `samples` mean times per call (ms), each sample ≥ minMs of back-to-back calls. */
