@@ -59,15 +59,16 @@ export interface Engine {
   syncWeights(name?: string): void;
   /**
    * The parameters by name: the engine's own arrays (views, not copies), current as of this call.
-   * Dense layers stay live; a sparse-routed kernel trains on its compact copy and its view is
-   * refreshed by the next `weights()`.
+   * Dense layers stay live. A sparse-routed kernel trains on its compact copy alone (so it holds
+   * memory in proportion to its nonzeros): its view is made by this call and valid until the next
+   * step or mask change, after which `weights()` makes a new one.
    */
   weights(): Map<string, Float32Array>;
   /** Copies the given parameters in (any subset, same shapes); pruned positions are re-zeroed. */
   setWeights(weights: ReadonlyMap<string, Float32Array>): void;
   /** Zeroes every optimizer slot and the step count (a fresh optimizer on the same weights). */
   resetOptimizer(): void;
-  /** A parameter's optimizer slots (views, current as of this call): [] for SGD, [velocity] with momentum, [m, v] for Adam. */
+  /** A parameter's optimizer slots (views, as `weights()`'s): [] for SGD, [velocity] with momentum, [m, v] for Adam. */
   slots(name: string): readonly Float32Array[];
   /** Steps taken. */
   readonly steps: number;
@@ -225,9 +226,8 @@ export function assembleEngine<Extra extends object>(label: string, setup: Engin
         if (!(values instanceof Float32Array) || values.length !== target.length) {
           throw argError(`${label}.setWeights`, name, `a Float32Array of ${target.length} values`, values);
         }
-        l.materialize();
         target.set(values);
-        if (target === l.w) l.syncWeights();
+        if (name === l.kernelName) l.syncWeights();
       }
     },
 
@@ -237,13 +237,11 @@ export function assembleEngine<Extra extends object>(label: string, setup: Engin
     },
 
     weights() {
-      layers.forEach((l) => l.materialize());
       return new Map(layers.flatMap((l) => [[l.kernelName, l.w], [l.biasName, l.b]] as [string, Float32Array][]));
     },
 
     slots(name) {
       for (const l of layers) {
-        l.materialize();
         if (name === l.kernelName) return l.wSlots;
         if (name === l.biasName) return l.bSlots;
       }

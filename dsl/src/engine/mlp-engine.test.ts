@@ -173,6 +173,55 @@ describe("MLP engine weight and optimizer resets", () => {
   });
 });
 
+describe("MLP engine memory", () => {
+  // WASM counts what it holds in its linear memory (bytesInUse), so the test can weigh an engine.
+  const kernels = impls.find((k) => k.name === "wasm");
+  const sizes = [784, 300, 100, 10];
+  const at10 = (seed: number) => {
+    const random = seededRandom(seed);
+    return new Map([["fc1.kernel", randomMask(784 * 300, 0.1, random)], ["fc2.kernel", randomMask(300 * 100, 0.1, random)]]);
+  };
+
+  it.runIf(kernels)("a sparse-routed layer holds its compact copies only, not dense weights and slots", () => {
+    const k = kernels!, weights = mlp(sizes, { seed: 5 }).snapshot(), momentum = sgd(0.1, { momentum: 0.9 });
+    const heldBy = (masks?: Map<string, Uint8Array>) => {
+      const before = k.bytesInUse(), engine = createMlpEngine({ sizes, weights, masks, kernels: k, optimizer: momentum });
+      engine.step(new Float32Array(16 * 784), new Int32Array(16));
+      const held = k.bytesInUse() - before;
+      engine.dispose();
+      return held;
+    };
+    const dense = heldBy(), sparse = heldBy(at10(6));
+    // dense: weights, velocity and gradient of 266k parameters (3.2 MB) plus activations
+    expect(dense).toBeGreaterThan(3 * 266_000 * 4);
+    // at 10% the two big layers keep about a tenth of that, in a handful of compact arrays
+    expect(sparse).toBeLessThan(0.3 * dense);
+  });
+
+  it.runIf(kernels)("weights() of a sparse-routed layer is a view that the next step replaces; written and synced, it is the truth", () => {
+    const k = kernels!, weights = mlp(sizes, { seed: 7 }).snapshot(), masks = at10(8);
+    const engine = createMlpEngine({ sizes, weights, masks, kernels: k, optimizer: sgd(0.1) });
+    const x = Float32Array.from({ length: 16 * 784 }, (_, i) => Math.sin(i)), y = Int32Array.from({ length: 16 }, (_, i) => i % 10);
+    const held = k.bytesInUse();
+    const before = engine.weights().get("fc1.kernel")!;
+    expect(k.bytesInUse()).toBe(held); // views live on the JS heap
+    engine.step(x, y);
+    const after = engine.weights().get("fc1.kernel")!;
+    expect(after).not.toBe(before);
+    expect(maxAbsDiff(after, before)).toBeGreaterThan(0);
+    expect(engine.weights().get("fc1.kernel")).toBe(after); // no step in between: the same view
+    // writing through the view: halve the kept weights, sync, and compare with an engine built from them
+    const halved = new Map([...engine.weights()].map(([name, w]) => [name, Float32Array.from(w)]));
+    for (let i = 0; i < after.length; i++) after[i] *= 0.5;
+    halved.get("fc1.kernel")!.forEach((v, i, a) => (a[i] = v * 0.5));
+    engine.syncWeights("fc1.kernel");
+    const fresh = createMlpEngine({ sizes, weights: halved, masks, kernels: k, optimizer: sgd(0.1) });
+    expect(maxAbsDiff(engine.predict(x), fresh.predict(x))).toBe(0);
+    engine.dispose();
+    fresh.dispose();
+  });
+});
+
 describe("MLP engine argument checks", () => {
   const kernels = impls[impls.length - 1];
   const weights = () => mlp(SIZES, { seed: 1 }).snapshot();

@@ -27,8 +27,9 @@ export interface WeightLayerInit {
  * optimizer slots and gradients. A dense layer is one; so is a 3×3 conv, as its [3, 3, cin, cout]
  * kernel read as [9·cin, cout] times im2col rows. Masked below `threshold` density it runs on
  * spmm / sddmm (a conv: spconv / spconvGrad, driven by the conv engine), and then `sparse.values`
- * is the master copy of the kept weights and `cSlots` of their slots (CSR order, compact): `w` and
- * `wSlots` are refreshed from them on demand (`stale`), so a step never touches the dense arrays.
+ * is the only copy of the kept weights and `cSlots` of their slots (CSR order, compact): the dense
+ * `w` and `wSlots` are then views made on demand and dropped by the next step, so that a sparse
+ * layer holds memory in proportion to its nonzeros and a step never touches dense arrays.
  */
 export class WeightLayer {
   readonly kernelName: string;
@@ -36,13 +37,19 @@ export class WeightLayer {
   readonly shape: readonly number[];
   readonly in: number;
   readonly out: number;
-  readonly w: Float32Array;
   readonly b: Float32Array;
-  readonly wSlots: Float32Array[];
   readonly bSlots: Float32Array[];
   readonly gBias: Float32Array;
   readonly #k: Kernels;
   readonly #threshold: number;
+  readonly #slotCount: number;
+  /**
+   * The dense kernel and its slots: a dense-routed layer's working arrays (kernel memory); for a
+   * sparse-routed one, JS-heap views of the compact copies, made by `#materialize` and dropped by
+   * the next step (undefined in between).
+   */
+  #w: Float32Array | undefined;
+  #wSlots: Float32Array[] = [];
   /** Bias gradients are 1ᵀ·dY, a gemm with m = 1 over this (grown to the most rows seen). */
   #ones: Float32Array = new Float32Array(0);
   #mask: Uint8Array | undefined;
@@ -50,7 +57,6 @@ export class WeightLayer {
   #kept: Int32Array | undefined;
   #sparse: SparseMatrix | undefined;
   #cSlots: Float32Array[] = [];
-  #stale = false;
   #valuesVersion = 0;
   #maskVersion = 0;
   /** Sparse gradient (CSR order) when sparse-routed with compact copies. */
@@ -61,17 +67,18 @@ export class WeightLayer {
   constructor(k: Kernels, init: WeightLayerInit, slotCount: number, threshold: number, weights: ReadonlyMap<string, Float32Array>, call: string) {
     this.#k = k;
     this.#threshold = threshold;
+    this.#slotCount = slotCount;
     this.kernelName = `${init.name}.kernel`;
     this.biasName = `${init.name}.bias`;
     this.shape = init.shape;
     this.in = init.in;
     this.out = init.out;
     const size = init.in * init.out;
-    this.w = k.allocFloat32(size);
+    this.#w = k.allocFloat32(size);
     this.b = k.allocFloat32(init.out);
-    this.w.set(checkParam(call, weights, this.kernelName, size));
+    this.#w.set(checkParam(call, weights, this.kernelName, size));
     this.b.set(checkParam(call, weights, this.biasName, init.out));
-    this.wSlots = Array.from({ length: slotCount }, () => k.allocFloat32(size));
+    this.#wSlots = Array.from({ length: slotCount }, () => k.allocFloat32(size));
     this.bSlots = Array.from({ length: slotCount }, () => k.allocFloat32(init.out));
     this.gBias = k.allocFloat32(init.out);
   }
@@ -79,12 +86,27 @@ export class WeightLayer {
   get mode(): LayerMode {
     return {
       name: this.kernelName, shape: this.shape,
-      density: this.#kept ? this.#kept.length / this.w.length : 1,
+      density: this.#kept ? this.#kept.length / (this.in * this.out) : 1,
       mode: this.#sparse ? "sparse" : "dense",
     };
   }
 
-  /** The sparse form when sparse-routed (its `values` the master copy of the kept weights). */
+  /**
+   * The dense kernel W [in, out]: live for a dense-routed layer; for a sparse-routed one a view of
+   * the compact copy, current until the next step (which trains the compact copy only).
+   */
+  get w(): Float32Array {
+    this.#materialize();
+    return this.#w!;
+  }
+
+  /** The kernel's optimizer slots, dense, with the same lifetime as `w`. */
+  get wSlots(): readonly Float32Array[] {
+    this.#materialize();
+    return this.#wSlots;
+  }
+
+  /** The sparse form when sparse-routed (its `values` the only copy of the kept weights). */
   get sparse(): SparseMatrix | undefined {
     return this.#sparse;
   }
@@ -100,7 +122,7 @@ export class WeightLayer {
   /** y[m, out] = x[m, in]·W + b, with ReLU when asked. */
   forward(m: number, x: Float32Array, y: Float32Array, relu: boolean): void {
     if (this.#sparse) this.#k.spmm(m, x, this.#sparse, y, { bias: this.b, relu });
-    else this.#k.gemm(m, this.out, this.in, x, this.w, y, { bias: this.b, relu });
+    else this.#k.gemm(m, this.out, this.in, x, this.#w!, y, { bias: this.b, relu });
   }
 
   /**
@@ -112,7 +134,7 @@ export class WeightLayer {
     this.#biasGrad(m, dy, accumulate);
     if (this.#sparse && !dense) this.#k.sddmm(m, x, dy, this.#sparse, this.#gSparse!);
     else {
-      this.#gDense ??= this.#k.allocFloat32(this.w.length);
+      this.#gDense ??= this.#k.allocFloat32(this.in * this.out);
       this.#k.gemm(this.in, this.out, m, x, dy, this.#gDense, { transA: true, beta: accumulate ? 1 : 0 });
     }
   }
@@ -139,7 +161,7 @@ export class WeightLayer {
   /** dx[m, in] = dy·Wᵀ, zeroed where `gate` ≤ 0 (the input's ReLU) when given. */
   inputGrad(m: number, dy: Float32Array, dx: Float32Array, gate?: Float32Array): void {
     if (this.#sparse) this.#k.spmm(m, dy, this.#sparse, dx, { transpose: true, gate });
-    else this.#k.gemm(m, this.in, this.out, dy, this.w, dx, { transB: true, gate });
+    else this.#k.gemm(m, this.in, this.out, dy, this.#w!, dx, { transB: true, gate });
   }
 
   /** The dense weight gradient of the last `weightGrads(…, dense = true)`. */
@@ -155,18 +177,24 @@ export class WeightLayer {
     if (this.#sparse) {
       k.update(rule, this.#sparse.values, this.#gSparse!, this.#cSlots, { count: this.#sparse.nnz });
       this.#sparse.syncCsc();
-      this.#stale = true;
-    } else if (this.#kept) k.update(rule, this.w, this.#gDense!, this.wSlots, { index: this.#kept });
-    else k.update(rule, this.w, this.#gDense!, this.wSlots);
+      this.#w = undefined;
+      this.#wSlots = [];
+    } else if (this.#kept) k.update(rule, this.#w!, this.#gDense!, this.#wSlots, { index: this.#kept });
+    else k.update(rule, this.#w!, this.#gDense!, this.#wSlots);
   }
 
-  /** Brings `w` and `wSlots` up to date with the compact copies of a sparse-routed layer. */
-  materialize(): void {
+  /** Makes the dense views of a sparse-routed layer from its compact copies, unless they exist (and so are current). */
+  #materialize(): void {
     const sparse = this.#sparse;
-    if (!sparse || !this.#stale) return;
-    sparse.scatter(sparse.values, this.w);
-    this.#cSlots.forEach((c, s) => sparse.scatter(c, this.wSlots[s]));
-    this.#stale = false;
+    if (!sparse || this.#w) return;
+    const size = this.in * this.out;
+    this.#w = new Float32Array(size);
+    sparse.scatter(sparse.values, this.#w);
+    this.#wSlots = this.#cSlots.map((c) => {
+      const slot = new Float32Array(size);
+      sparse.scatter(c, slot);
+      return slot;
+    });
   }
 
   /**
@@ -174,11 +202,11 @@ export class WeightLayer {
    * their slots at 0: they were pruned); a layer that stays sparse is updated incrementally.
    */
   setMask(bits: Uint8Array | undefined, call: string): void {
-    const k = this.#k, total = this.w.length;
+    const k = this.#k, total = this.in * this.out;
     if (bits !== undefined && (!(bits instanceof Uint8Array) || bits.length !== total)) {
       throw argError(call, this.kernelName, `a Uint8Array of ${total} 0/1 values (or undefined)`, bits);
     }
-    this.materialize();
+    const w = this.w, slots = this.wSlots, wasSparse = this.#sparse !== undefined;
     this.#valuesVersion++;
     this.#maskVersion++;
     const previous = this.#kept;
@@ -190,24 +218,35 @@ export class WeightLayer {
       for (let i = 0, q = 0; i < total; i++) if (bits[i]) kept[q++] = i;
       for (let i = 0; i < total; i++) {
         if (bits[i]) continue;
-        this.w[i] = 0;
-        for (const s of this.wSlots) s[i] = 0;
+        w[i] = 0;
+        for (const s of slots) s[i] = 0;
       }
     }
     this.#mask = bits ? Uint8Array.from(bits) : undefined;
     this.#kept = kept;
-    if (kept === undefined || kept.length >= this.#threshold * total) this.#dropSparse();
-    else {
-      if (this.#sparse && previous) this.#sparse.update(diffSorted(previous, kept), this.w);
-      else this.#sparse = SparseMatrix.fromMask(this.in, this.out, bits!, this.w, k);
-      this.#compactCopies(kept);
+    if (kept === undefined || kept.length >= this.#threshold * total) {
+      this.#dropSparse();
+      if (wasSparse) {
+        // the views become the working arrays, in kernel memory
+        this.#w = copyInto(k.allocFloat32(total), w);
+        this.#wSlots = slots.map((s) => copyInto(k.allocFloat32(total), s));
+      }
+    } else {
+      if (this.#sparse && previous) this.#sparse.update(diffSorted(previous, kept), w);
+      else this.#sparse = SparseMatrix.fromMask(this.in, this.out, bits!, w, k);
+      this.#compactCopies(kept, slots);
+      if (!wasSparse) {
+        // the compact copies are now the truth: the dense arrays go (views are made on demand)
+        for (const a of [w, ...slots]) k.free(a);
+        this.#w = undefined;
+        this.#wSlots = [];
+      }
     }
-    this.#stale = false;
     if (previous) k.free(previous);
   }
 
   /** The compact gradient and slots of a sparse-routed layer, slots gathered from the dense ones. */
-  #compactCopies(kept: Int32Array): void {
+  #compactCopies(kept: Int32Array, slots: readonly Float32Array[]): void {
     const k = this.#k, cap = this.#sparse!.values.length;
     if (!this.#gSparse || this.#gSparse.length < cap) {
       if (this.#gSparse) k.free(this.#gSparse);
@@ -215,10 +254,10 @@ export class WeightLayer {
     }
     if (this.#cSlots.length === 0 || this.#cSlots[0].length !== cap) {
       this.#cSlots.forEach((c) => k.free(c));
-      this.#cSlots = this.wSlots.map(() => k.allocFloat32(cap));
+      this.#cSlots = Array.from({ length: this.#slotCount }, () => k.allocFloat32(cap));
     }
     this.#cSlots.forEach((c, s) => {
-      const dense = this.wSlots[s];
+      const dense = slots[s];
       for (let j = 0; j < kept.length; j++) c[j] = dense[kept[j]];
     });
   }
@@ -226,19 +265,19 @@ export class WeightLayer {
   /** The dense `w` (written by a caller) becomes the truth: pruned positions re-zeroed, sparse copy reloaded. */
   syncWeights(): void {
     this.#valuesVersion++;
-    const mask = this.#mask;
-    if (mask) for (let i = 0; i < this.w.length; i++) if (!mask[i]) this.w[i] = 0;
-    this.#sparse?.loadValues(this.w);
-    this.#stale = false;
+    const w = this.w, mask = this.#mask;
+    if (mask) for (let i = 0; i < w.length; i++) if (!mask[i]) w[i] = 0;
+    this.#sparse?.loadValues(w);
   }
 
   resetSlots(): void {
-    for (const a of [...this.wSlots, ...this.bSlots, ...this.#cSlots]) a.fill(0);
+    for (const a of [...this.#wSlots, ...this.bSlots, ...this.#cSlots]) a.fill(0);
   }
 
   dispose(): void {
+    // a sparse-routed layer's dense views are JS-heap arrays (kernels.free ignores them)
     this.#dropSparse();
-    for (const a of [this.w, this.b, this.gBias, this.#ones, this.#gDense, this.#kept, ...this.wSlots, ...this.bSlots]) if (a) this.#k.free(a);
+    for (const a of [this.#w, this.b, this.gBias, this.#ones, this.#gDense, this.#kept, ...this.#wSlots, ...this.bSlots]) if (a) this.#k.free(a);
   }
 
   #dropSparse(): void {
@@ -248,6 +287,11 @@ export class WeightLayer {
     this.#gSparse = undefined;
     this.#cSlots = [];
   }
+}
+
+function copyInto(target: Float32Array, source: Float32Array): Float32Array {
+  target.set(source);
+  return target;
 }
 
 function checkParam(call: string, weights: ReadonlyMap<string, Float32Array>, name: string, length: number): Float32Array {
