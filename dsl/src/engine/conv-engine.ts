@@ -72,7 +72,7 @@ export function createConvEngine(options: ConvEngineOptions): ConvEngine {
   const layout = convLayout(spec, call);
   const budget = options.im2colFloats ?? IM2COL_FLOATS;
   if (!Number.isInteger(budget) || budget < 1) throw argError(call, "im2colFloats", "a positive integer", options.im2colFloats);
-  const setup = setupEngine(call, "ConvEngine", options, [
+  const setup = setupEngine(call, options, [
     ...layout.convs.map((c) => ({ name: c.name, shape: [3, 3, c.in, c.out], in: 9 * c.in, out: c.out, sparseBelow: CONV_BREAK_EVEN })),
     ...layout.dense.map((d) => ({ name: d.name, shape: [d.in, d.out], in: d.in, out: d.out })),
   ]);

@@ -100,7 +100,7 @@ export interface EngineSetup {
 }
 
 /** Options shared by every engine, checked, and its weight layers (masks applied). */
-export function setupEngine(call: string, label: string, options: EngineOptions, layers: readonly WeightLayerInit[]): EngineSetup {
+export function setupEngine(call: string, options: EngineOptions, layers: readonly WeightLayerInit[]): EngineSetup {
   const kernels = options.kernels ?? defaultKernels();
   const optimizer = new TypedOptimizer(options.optimizer, call);
   const chosen = options.sparseBelow;
@@ -113,9 +113,7 @@ export function setupEngine(call: string, label: string, options: EngineOptions,
   try {
     for (const init of layers) {
       const threshold = chosen ?? (init.sparseBelow ?? SPARSE_BREAK_EVEN)[kernels.name];
-      const layer = new WeightLayer(kernels, init, optimizer.slotCount, threshold, options.weights, call);
-      built.push(layer);
-      layer.setMask(options.masks?.get(layer.kernelName), `${label}.setMask`);
+      built.push(new WeightLayer(kernels, init, optimizer.slotCount, threshold, options.weights, options.masks?.get(`${init.name}.kernel`), call));
     }
   } catch (error) {
     built.forEach((l) => l.dispose());

@@ -198,6 +198,15 @@ describe("MLP engine memory", () => {
     expect(sparse).toBeLessThan(0.3 * dense);
   });
 
+  it("reads the caller's weights without writing them, on either route", () => {
+    const weights = mlp(SIZES, { seed: 9 }).snapshot(), copies = new Map([...weights].map(([n, w]) => [n, Float32Array.from(w)]));
+    const engine = createMlpEngine({ sizes: SIZES, weights, masks: masks(10), kernels: impls[0], optimizer: sgd(0.1), sparseBelow: 0.5 });
+    expect(engine.layers().map((l) => l.mode)).toEqual(["sparse", "dense", "dense"]);
+    for (const [name, w] of weights) expect(maxAbsDiff(w, copies.get(name)!), name).toBe(0);
+    expect(prunedNonzeros(engine, masks(10))).toEqual([]);
+    engine.dispose();
+  });
+
   it.runIf(kernels)("weights() of a sparse-routed layer is a view that the next step replaces; written and synced, it is the truth", () => {
     const k = kernels!, weights = mlp(sizes, { seed: 7 }).snapshot(), masks = at10(8);
     const engine = createMlpEngine({ sizes, weights, masks, kernels: k, optimizer: sgd(0.1) });

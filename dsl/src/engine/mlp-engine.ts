@@ -18,7 +18,7 @@ const EVAL_CHUNK = 1024;
 export function createMlpEngine(options: MlpEngineOptions): MlpEngine {
   const call = "createMlpEngine";
   const sizes = checkSizes(call, options.sizes);
-  const setup = setupEngine(call, "MlpEngine", options, sizes.slice(1).map((out, l) => ({ name: `fc${l + 1}`, shape: [sizes[l], out], in: sizes[l], out })));
+  const setup = setupEngine(call, options, sizes.slice(1).map((out, l) => ({ name: `fc${l + 1}`, shape: [sizes[l], out], in: sizes[l], out })));
   const k = setup.kernels;
   const stack = new DenseStack(k, setup.layers);
   // WASM kernels work in place only on their own memory: a foreign batch is copied into `staged`.

@@ -44,12 +44,13 @@ export class WeightLayer {
   readonly #threshold: number;
   readonly #slotCount: number;
   /**
-   * The dense kernel and its slots: a dense-routed layer's working arrays (kernel memory); for a
-   * sparse-routed one, JS-heap views of the compact copies, made by `#materialize` and dropped by
-   * the next step (undefined in between).
+   * The dense kernel and its slots: a dense-routed layer's working arrays (kernel memory, then
+   * `#ownsDense`); for a sparse-routed one, JS-heap views of the compact copies, made by
+   * `#materialize` and dropped by the next step or mask change (undefined in between).
    */
   #w: Float32Array | undefined;
   #wSlots: Float32Array[] = [];
+  #ownsDense = false;
   /** Bias gradients are 1ᵀ·dY, a gemm with m = 1 over this (grown to the most rows seen). */
   #ones: Float32Array = new Float32Array(0);
   #mask: Uint8Array | undefined;
@@ -64,7 +65,9 @@ export class WeightLayer {
   /** Dense gradient (allocated when first needed). */
   #gDense: Float32Array | undefined;
 
-  constructor(k: Kernels, init: WeightLayerInit, slotCount: number, threshold: number, weights: ReadonlyMap<string, Float32Array>, call: string) {
+  /** `mask` (undefined: dense) is applied as by `setMask`; a layer born sparse-routed never holds dense kernel arrays. */
+  constructor(k: Kernels, init: WeightLayerInit, slotCount: number, threshold: number, weights: ReadonlyMap<string, Float32Array>,
+    mask: Uint8Array | undefined, call: string) {
     this.#k = k;
     this.#threshold = threshold;
     this.#slotCount = slotCount;
@@ -74,13 +77,19 @@ export class WeightLayer {
     this.in = init.in;
     this.out = init.out;
     const size = init.in * init.out;
-    this.#w = k.allocFloat32(size);
     this.b = k.allocFloat32(init.out);
-    this.#w.set(checkParam(call, weights, this.kernelName, size));
+    // Until setMask routes the layer, `#w` is the caller's array (read, never written) and the
+    // slots are absent (zero): a layer born sparse-routed then never holds a dense copy.
+    this.#w = checkParam(call, weights, this.kernelName, size);
     this.b.set(checkParam(call, weights, this.biasName, init.out));
-    this.#wSlots = Array.from({ length: slotCount }, () => k.allocFloat32(size));
     this.bSlots = Array.from({ length: slotCount }, () => k.allocFloat32(init.out));
     this.gBias = k.allocFloat32(init.out);
+    try {
+      this.setMask(mask, call);
+    } catch (error) {
+      this.dispose();
+      throw error;
+    }
   }
 
   get mode(): LayerMode {
@@ -206,7 +215,7 @@ export class WeightLayer {
     if (bits !== undefined && (!(bits instanceof Uint8Array) || bits.length !== total)) {
       throw argError(call, this.kernelName, `a Uint8Array of ${total} 0/1 values (or undefined)`, bits);
     }
-    const w = this.w, slots = this.wSlots, wasSparse = this.#sparse !== undefined;
+    const w = this.w, slots = this.wSlots;
     this.#valuesVersion++;
     this.#maskVersion++;
     const previous = this.#kept;
@@ -216,36 +225,35 @@ export class WeightLayer {
       for (let i = 0; i < total; i++) if (bits[i]) n++;
       kept = k.allocInt32(n);
       for (let i = 0, q = 0; i < total; i++) if (bits[i]) kept[q++] = i;
-      for (let i = 0; i < total; i++) {
-        if (bits[i]) continue;
-        w[i] = 0;
-        for (const s of slots) s[i] = 0;
-      }
     }
     this.#mask = bits ? Uint8Array.from(bits) : undefined;
     this.#kept = kept;
     if (kept === undefined || kept.length >= this.#threshold * total) {
       this.#dropSparse();
-      if (wasSparse) {
-        // the views become the working arrays, in kernel memory
+      if (!this.#ownsDense) {
+        // the working arrays, in kernel memory, from the views (or the caller's weights)
         this.#w = copyInto(k.allocFloat32(total), w);
-        this.#wSlots = slots.map((s) => copyInto(k.allocFloat32(total), s));
+        this.#wSlots = Array.from({ length: this.#slotCount }, (_, s) => (slots[s] ? copyInto(k.allocFloat32(total), slots[s]) : k.allocFloat32(total)));
+        this.#ownsDense = true;
+      }
+      if (bits) {
+        const dense = [this.#w!, ...this.#wSlots];
+        for (let i = 0; i < total; i++) if (!bits[i]) for (const a of dense) a[i] = 0;
       }
     } else {
       if (this.#sparse && previous) this.#sparse.update(diffSorted(previous, kept), w);
       else this.#sparse = SparseMatrix.fromMask(this.in, this.out, bits!, w, k);
       this.#compactCopies(kept, slots);
-      if (!wasSparse) {
-        // the compact copies are now the truth: the dense arrays go (views are made on demand)
-        for (const a of [w, ...slots]) k.free(a);
-        this.#w = undefined;
-        this.#wSlots = [];
-      }
+      // the compact copies are now the truth: the dense arrays go (views are made on demand)
+      if (this.#ownsDense) for (const a of [w, ...slots]) k.free(a);
+      this.#ownsDense = false;
+      this.#w = undefined;
+      this.#wSlots = [];
     }
     if (previous) k.free(previous);
   }
 
-  /** The compact gradient and slots of a sparse-routed layer, slots gathered from the dense ones. */
+  /** The compact gradient and slots of a sparse-routed layer, slots gathered from the dense ones (zero when absent). */
   #compactCopies(kept: Int32Array, slots: readonly Float32Array[]): void {
     const k = this.#k, cap = this.#sparse!.values.length;
     if (!this.#gSparse || this.#gSparse.length < cap) {
@@ -258,7 +266,8 @@ export class WeightLayer {
     }
     this.#cSlots.forEach((c, s) => {
       const dense = slots[s];
-      for (let j = 0; j < kept.length; j++) c[j] = dense[kept[j]];
+      if (dense) for (let j = 0; j < kept.length; j++) c[j] = dense[kept[j]];
+      else c.fill(0);
     });
   }
 
@@ -275,7 +284,7 @@ export class WeightLayer {
   }
 
   dispose(): void {
-    // a sparse-routed layer's dense views are JS-heap arrays (kernels.free ignores them)
+    // dense views are JS-heap arrays, which kernels.free ignores
     this.#dropSparse();
     for (const a of [this.#w, this.b, this.gBias, this.#ones, this.#gDense, this.#kept, ...this.#wSlots, ...this.bSlots]) if (a) this.#k.free(a);
   }
