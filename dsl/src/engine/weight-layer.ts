@@ -284,9 +284,9 @@ export class WeightLayer {
   }
 
   dispose(): void {
-    // dense views are JS-heap arrays, which kernels.free ignores
     this.#dropSparse();
-    for (const a of [this.#w, this.b, this.gBias, this.#ones, this.#gDense, this.#kept, ...this.#wSlots, ...this.bSlots]) if (a) this.#k.free(a);
+    const dense = this.#ownsDense ? [this.#w, ...this.#wSlots] : []; // else views, or the caller's weights
+    for (const a of [...dense, this.b, this.gBias, this.#ones, this.#gDense, this.#kept, ...this.bSlots]) if (a) this.#k.free(a);
   }
 
   #dropSparse(): void {
