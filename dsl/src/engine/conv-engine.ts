@@ -181,7 +181,7 @@ export function createConvEngine(options: ConvEngineOptions): ConvEngine {
         // dLoss/d(input), zeroed where the input (a ReLU's output) is 0; none for the first conv (its input is the data)
         const flipped = s.flipped;
         if (flipped) {
-          const dx = view(outputGradAt(i - 1), batch * inSize(s)), flippedSparse = flipped.sparse();
+          const dx = view(outputGradAt(i - 1), batch * inSize(s)), flippedSparse = flipped.refresh();
           if (flippedSparse) k.spconv(batch, s.h, s.w, dOut, flippedSparse, dx, { gate: x });
           else {
             held = undefined;

@@ -37,36 +37,22 @@ export class FlippedKernel {
   }
 
   /**
-   * The sparse form of Wᶠ when the layer is sparse-routed: then dX is `kernels.spconv` of dY with
-   * it, on whole images, with no patches of dY. Undefined for a dense layer.
+   * Brings Wᶠ up to date with its layer; call once per backward pass, before `inputGrad`. Returns
+   * the sparse form when the layer is sparse-routed (then dX is `kernels.spconv` of dY with it, on
+   * whole images, with no patches of dY), undefined for a dense layer.
    */
-  sparse(): SparseMatrix | undefined {
-    this.#refresh();
-    return this.#sparse;
-  }
-
-  /** A dense layer's dx[m, cin] = dyCols[m, 9·cout]·Wᶠ, zeroed where gate ≤ 0 (the ReLU of the layer's input). */
-  inputGrad(m: number, dyCols: Float32Array, dx: Float32Array, gate: Float32Array): void {
-    this.#refresh();
-    this.#k.gemm(m, this.#cin, 9 * this.#cout, dyCols, this.#dense!, dx, { gate });
-  }
-
-  dispose(): void {
-    this.#sparse?.dispose();
-    if (this.#dense) this.#k.free(this.#dense);
-  }
-
-  #refresh(): void {
+  refresh(): SparseMatrix | undefined {
     const layer = this.#layer, source = this.#source, from = layer.sparse;
     if (!from) {
       this.#sparse?.dispose();
       this.#sparse = undefined;
       this.#dense ??= this.#k.allocFloat32(source.length);
       // A dense layer's weights may be written through `weights()` without a version change: always re-read (9·cin·cout values).
-      for (let f = 0; f < source.length; f++) this.#dense[f] = layer.w[source[f]];
-      return;
+      const w = layer.w, dense = this.#dense;
+      for (let f = 0; f < source.length; f++) dense[f] = w[source[f]];
+      return undefined;
     }
-    if (layer.valuesVersion === this.#valuesVersion && this.#sparse) return;
+    if (layer.valuesVersion === this.#valuesVersion && this.#sparse) return this.#sparse;
     if (layer.maskVersion !== this.#maskVersion || !this.#sparse) {
       const position = new Int32Array(source.length).fill(-1);
       from.flatIndices().forEach((flat, j) => (position[flat] = j));
@@ -81,5 +67,16 @@ export class FlippedKernel {
     for (let q = 0; q < fromCsr.length; q++) values[q] = fromValues[fromCsr[q]];
     this.#sparse.syncCsc();
     this.#valuesVersion = layer.valuesVersion;
+    return this.#sparse;
+  }
+
+  /** A dense layer's dx[m, cin] = dyCols[m, 9·cout]·Wᶠ, zeroed where gate ≤ 0 (the ReLU of the layer's input); after `refresh()`. */
+  inputGrad(m: number, dyCols: Float32Array, dx: Float32Array, gate: Float32Array): void {
+    this.#k.gemm(m, this.#cin, 9 * this.#cout, dyCols, this.#dense!, dx, { gate });
+  }
+
+  dispose(): void {
+    this.#sparse?.dispose();
+    if (this.#dense) this.#k.free(this.#dense);
   }
 }
